@@ -1,0 +1,1 @@
+//! Reading an EPUB: limits against hostile archives, metadata, passages, CFIs, sanitizing.

@@ -1,0 +1,3 @@
+//! Scholia: collaborative marginalia for e-books.
+
+pub mod epub;
