@@ -1,3 +1,10 @@
 //! Scholia: collaborative marginalia for e-books.
 
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
 pub mod epub;
+pub mod security;
+pub mod store;
+pub mod web;

@@ -1,1 +1,136 @@
-fn main(){}
+//! The `scholia` command line: serve, migrate, manage users, import books.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use scholia::app::{self, AppState};
+use scholia::auth::hash_password;
+use scholia::config::{Config, GlobalArgs};
+use scholia::store::Store;
+use scholia::store::users::{NewUser, Role};
+
+#[derive(Parser)]
+#[command(
+    name = "scholia",
+    version,
+    about = "Collaborative marginalia for e-books"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web service (SQLite in the data directory unless DATABASE_URL says otherwise).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; asks for the password on the terminal.
+    Add {
+        /// Login name.
+        name: String,
+        #[arg(long, value_enum, default_value = "reader")]
+        role: Role,
+        /// Name shown to other readers (default: the login name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input (for scripts).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::from_args(&cli.global)?;
+    match cli.command {
+        Command::Serve => {
+            let state = AppState::open(config).await?;
+            app::serve(state).await?;
+        }
+        Command::Migrate => {
+            let store = Store::connect(&config.database_url).await?;
+            store.migrate().await?;
+            eprintln!("database is up to date");
+        }
+        Command::User(UserCommand::Add {
+            name,
+            role,
+            display_name,
+            password_stdin,
+        }) => {
+            let username = scholia::api::auth::normalize_username(&name)
+                .map_err(|e| anyhow::anyhow!(e.detail))?;
+            let password = read_password(password_stdin)?;
+            scholia::api::auth::validate_password(&password)
+                .map_err(|e| anyhow::anyhow!(e.detail))?;
+            let store = Store::connect(&config.database_url).await?;
+            store.migrate().await?;
+            let user = store
+                .create_user(NewUser {
+                    username: &username,
+                    display_name: display_name.as_deref().unwrap_or(&username),
+                    password_hash: &hash_password(&password)?,
+                    role,
+                })
+                .await
+                .map_err(|e| {
+                    if scholia::store::is_unique_violation(&e) {
+                        anyhow::anyhow!("user {username:?} already exists")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            println!(
+                "created {} ({}) with id {}",
+                user.username,
+                role.as_str(),
+                user.id
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let password = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Password again: ")?;
+    anyhow::ensure!(password == again, "the passwords differ");
+    Ok(password)
+}

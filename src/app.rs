@@ -1,0 +1,134 @@
+//! Wiring: state, middleware and routes of the HTTP service, and running it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::api;
+use crate::auth::LoginLimiter;
+use crate::config::Config;
+use crate::security;
+use crate::store::Store;
+use crate::store::sessions::SessionBackend;
+
+pub const SESSION_COOKIE: &str = "scholia_session";
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    /// Connects to the configured database and brings its schema up to date.
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database_url).await?;
+        store.migrate().await?;
+        Ok(Self {
+            store,
+            config: Arc::new(config),
+            login_limiter: Arc::new(LoginLimiter::default()),
+        })
+    }
+
+    /// The whole HTTP application.
+    pub fn router(&self) -> Router {
+        let sessions = SessionManagerLayer::new(SessionBackend::new(&self.store.db))
+            .with_name(SESSION_COOKIE)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(self.config.secure_cookies())
+            .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+        Router::new()
+            .nest("/api", api::router(self.config.max_body_bytes))
+            .route("/healthz", get(api::healthz))
+            .fallback(crate::web::serve)
+            .layer(DefaultBodyLimit::max(self.config.max_body_bytes))
+            .layer(middleware::from_fn_with_state(
+                self.clone(),
+                security::csrf_guard,
+            ))
+            .layer(sessions)
+            .layer(middleware::from_fn(security::problem_bodies))
+            .layer(middleware::from_fn(security::headers))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+                }),
+            )
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(CatchPanicLayer::custom(|_| {
+                api::error::ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; it has been logged",
+                )
+                .into_response()
+            }))
+            .with_state(self.clone())
+    }
+}
+
+/// Serves on `config.addr` until SIGTERM or Ctrl-C, then finishes in-flight requests.
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(state.config.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.config.addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "serving");
+    let sweeper = tokio::spawn(
+        SessionBackend::new(&state.store.db).continuously_delete_expired(Duration::from_secs(3600)),
+    );
+    axum::serve(
+        listener,
+        state
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    sweeper.abort();
+    state.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,127 @@
+//! Browser-facing defences: security headers and the CSRF check on cookie-authenticated writes.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use crate::api::auth::session_csrf_token;
+use crate::api::error::ApiError;
+use crate::app::{AppState, SESSION_COOKIE};
+
+/// The policy for the web app's own pages: only our scripts, no plugins, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; \
+    connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
+    form-action 'self'";
+
+/// Adds the security headers to every response that has not set its own.
+pub async fn headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Refuses a write that a browser may have sent on another site's behalf.
+///
+/// Writes with a bearer token carry no ambient credentials and pass. Otherwise a request
+/// with an `Origin` must come from this origin; one without `Origin` that carries our session
+/// cookie must echo the session's CSRF token in `X-CSRF-Token`.
+pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if is_safe(req.method()) || has_bearer(req.headers()) {
+        return next.run(req).await;
+    }
+    let allowed = match req.headers().get(header::ORIGIN) {
+        Some(origin) => is_same_origin(origin, req.headers(), state.config.public_url.as_deref()),
+        None if !has_session_cookie(req.headers()) => true,
+        None => {
+            let sent = req
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            let expected = match req.extensions().get::<Session>() {
+                Some(session) => session_csrf_token(session).await,
+                None => None,
+            };
+            matches!((sent, expected), (Some(sent), Some(expected)) if sent == expected)
+        }
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: send a same-origin Origin header or the X-CSRF-Token from /api/me",
+        )
+        .into_response()
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn has_bearer(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "))
+}
+
+fn has_session_cookie(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|pair| pair.trim().starts_with(&format!("{SESSION_COOKIE}=")))
+}
+
+/// Whether `Origin` names the host this request was sent to (or the configured public URL).
+fn is_same_origin(origin: &HeaderValue, headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if public_url.is_some_and(|url| url.trim_end_matches('/') == origin) {
+        return true;
+    }
+    let authority = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+}
+
+/// Gives error responses that carry no body of their own, or a plain-text one from a layer
+/// (405 from routing, 413 from the body limit), a problem body.
+pub async fn problem_bodies(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if (status.is_client_error() || status.is_server_error())
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"))
+    {
+        let detail = status.canonical_reason().unwrap_or("error").to_lowercase();
+        let mut replaced = ApiError::new(status, detail).into_response();
+        for name in [header::ALLOW, header::RETRY_AFTER] {
+            if let Some(value) = response.headers().get(&name) {
+                replaced.headers_mut().insert(name, value.clone());
+            }
+        }
+        return replaced;
+    }
+    response
+}

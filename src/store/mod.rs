@@ -1,0 +1,108 @@
+//! Persistence over sqlx: SQLite (the embedded default) or PostgreSQL, one API for both.
+//!
+//! Each query is written once in SQL both databases accept (`$1` placeholders, TEXT ids,
+//! BIGINT microsecond times) and run through [`with_db!`] on whichever pool is configured.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+/// A connection pool on one of the supported databases.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool, so one query text serves both databases.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// The storage layer handed to request handlers.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub db: Db,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file if missing.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;
+            Db::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url}: {e}"))?;
+            Db::Sqlite(pool)
+        } else {
+            anyhow::bail!("unsupported database URL {url:?}: use sqlite://… or postgres://…");
+        };
+        Ok(Self { db })
+    }
+
+    /// Applies pending migrations; running it again is a no-op.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.db {
+            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        sessions::SessionBackend::new(&self.db).migrate().await?;
+        Ok(())
+    }
+
+    /// Answers whether the database responds.
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        with_db!(&self.db, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))
+    }
+
+    pub async fn close(&self) {
+        with_db!(&self.db, |pool| pool.close().await)
+    }
+}
+
+/// Current time as microseconds since the Unix epoch, the unit every stored time uses.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// Formats a stored time as RFC 3339.
+pub fn rfc3339(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Whether `err` is a unique-constraint violation (a duplicate name, say).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,128 @@
+//! Accounts.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Store, now_micros};
+use crate::with_db;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Reader,
+    Librarian,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Librarian => "librarian",
+            Role::Admin => "admin",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "admin" => Role::Admin,
+            "librarian" => Role::Librarian,
+            _ => Role::Reader,
+        }
+    }
+
+    /// Librarians and admins may manage the catalogue.
+    pub fn can_manage_books(self) -> bool {
+        matches!(self, Role::Librarian | Role::Admin)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    username: String,
+    display_name: String,
+    role: String,
+    created_at: i64,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        User {
+            id: row.id.parse().unwrap_or_default(),
+            username: row.username,
+            display_name: row.display_name,
+            role: Role::parse(&row.role),
+            created_at: row.created_at,
+        }
+    }
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, role, created_at";
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+impl Store {
+    /// Creates an account; a taken username is a unique violation (see [`super::is_unique_violation`]).
+    pub async fn create_user(&self, new: NewUser<'_>) -> sqlx::Result<User> {
+        let user = User {
+            id: Uuid::now_v7(),
+            username: new.username.to_owned(),
+            display_name: new.display_name.to_owned(),
+            role: new.role,
+            created_at: now_micros(),
+        };
+        let sql = "INSERT INTO users (id, username, display_name, password_hash, role, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6)";
+        with_db!(&self.db, |pool| sqlx::query(sql)
+            .bind(user.id.to_string())
+            .bind(&user.username)
+            .bind(&user.display_name)
+            .bind(new.password_hash)
+            .bind(user.role.as_str())
+            .bind(user.created_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(user)
+    }
+
+    pub async fn user_by_id(&self, id: Uuid) -> sqlx::Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row: Option<UserRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(User::from))
+    }
+
+    /// The account and its password hash, for checking a login.
+    pub async fn user_credentials(&self, username: &str) -> sqlx::Result<Option<(User, String)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            password_hash: String,
+        }
+        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1");
+        let row: Option<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(username)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(|row| (row.user.into(), row.password_hash)))
+    }
+}

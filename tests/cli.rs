@@ -1,0 +1,150 @@
+//! The `scholia` binary as an operator runs it: first start, restart, user management.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::Backend;
+use serde_json::json;
+
+fn scholia() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_scholia"));
+    command.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+    command
+}
+
+fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// Starts `scholia serve` and waits until `/healthz` answers 200.
+async fn serve(args: &[&str], addr: &str) -> Child {
+    let mut child = scholia()
+        .arg("serve")
+        .args(args)
+        .args(["--addr", addr])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start scholia serve");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(response) = client.get(format!("http://{addr}/healthz")).send().await {
+            assert_eq!(response.status(), 200);
+            return child;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("scholia serve exited early: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().unwrap();
+    panic!("scholia serve did not answer on {addr}");
+}
+
+/// SIGTERM, then the process must exit by itself (graceful shutdown).
+fn stop(mut child: Child) {
+    Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "clean exit after SIGTERM: {status}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("scholia serve ignored SIGTERM");
+}
+
+#[tokio::test]
+async fn serve_starts_on_empty_data_dir_and_again_on_existing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("fresh");
+    let data = data_dir.to_str().unwrap();
+    let addr = free_addr();
+    let child = serve(&["--data-dir", data], &addr).await;
+    let page = reqwest::get(format!("http://{addr}/")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    stop(child);
+    assert!(data_dir.join("scholia.db").exists());
+
+    let child = serve(&["--data-dir", data], &addr).await;
+    stop(child);
+}
+
+async fn user_add_then_login(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((database_url, _)) = common::fresh_database(backend, dir.path()).await else {
+        return;
+    };
+    let migrate = scholia()
+        .args(["migrate", "--database-url", &database_url])
+        .status()
+        .unwrap();
+    assert!(migrate.success());
+    let again = scholia()
+        .args(["migrate", "--database-url", &database_url])
+        .status()
+        .unwrap();
+    assert!(again.success(), "migrations are idempotent");
+
+    let mut add = scholia()
+        .args([
+            "user",
+            "add",
+            "admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .args(["--database-url", &database_url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    assert!(add.wait_with_output().unwrap().status.success());
+
+    let addr = free_addr();
+    let child = serve(&["--database-url", &database_url], &addr).await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = client
+        .post(format!("http://{addr}/api/auth/login"))
+        .json(&json!({"username": "admin", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let me: serde_json::Value = client
+        .get(format!("http://{addr}/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "admin");
+    stop(child);
+}
+
+#[tokio::test]
+async fn user_add_then_login_sqlite() {
+    user_add_then_login(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn user_add_then_login_postgres() {
+    user_add_then_login(Backend::Postgres).await;
+}

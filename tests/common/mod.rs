@@ -1,0 +1,214 @@
+//! A real Scholia server on a fresh temporary database, for tests over HTTP.
+//!
+//! Every test runs on SQLite and on PostgreSQL (see [`both_databases!`]). PostgreSQL is
+//! found at `SCHOLIA_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`);
+//! each test gets a database of its own. Without PostgreSQL the tests say loudly that they
+//! were skipped, except under CI (`CI` set), where they fail.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::net::SocketAddr;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use scholia::app::AppState;
+use scholia::config::Config;
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("SCHOLIA_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh, empty database URL on `backend`, or None when PostgreSQL is unavailable here.
+pub async fn fresh_database(
+    backend: Backend,
+    dir: &std::path::Path,
+) -> Option<(String, Option<String>)> {
+    match backend {
+        Backend::Sqlite => Some((scholia::config::sqlite_url(&dir.join("test.db")), None)),
+        Backend::Postgres => {
+            let admin = postgres_admin_url();
+            let mut conn = match sqlx::PgConnection::connect(&admin).await {
+                Ok(conn) => conn,
+                Err(err) if std::env::var_os("CI").is_none() => {
+                    eprintln!("\n*** SKIPPED: PostgreSQL test: cannot reach {admin}: {err} ***\n");
+                    return None;
+                }
+                Err(err) => {
+                    panic!("PostgreSQL is required under CI but {admin} is unreachable: {err}")
+                }
+            };
+            let name = format!("scholia_test_{}", uuid::Uuid::new_v4().simple());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let base = admin
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .unwrap_or(&admin);
+            Some((format!("{base}/{name}"), Some(name)))
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, pg_database) = fresh_database(backend, dir.path()).await?;
+        let mut config = Config::new(&database_url);
+        adjust(&mut config);
+        let state = AppState::open(config).await.expect("open app");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = state.router();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Some(Self {
+            base: format!("http://{addr}"),
+            state,
+            database_url,
+            _dir: dir,
+            pg_database,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client: keeps cookies and sends this site's `Origin` on every request.
+    pub fn client(&self) -> reqwest::Client {
+        let mut headers = HeaderMap::new();
+        headers.insert("origin", HeaderValue::from_str(&self.base).unwrap());
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    }
+
+    /// A client that keeps cookies but sends no `Origin` (a script, or a forged request).
+    pub fn bare_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    /// Registers `username` (password "password-<username>") and leaves `client` signed in.
+    pub async fn register(&self, client: &reqwest::Client, username: &str) -> Value {
+        let response = client
+            .post(self.url("/api/auth/register"))
+            .json(&json!({
+                "username": username,
+                "password": format!("password-{username}"),
+                "display_name": format!("{username} the reader"),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "register {username}");
+        response.json().await.unwrap()
+    }
+
+    /// A signed-in browser-like client for a new reader.
+    pub async fn reader(&self, username: &str) -> (reqwest::Client, Value) {
+        let client = self.client();
+        let user = self.register(&client, username).await;
+        (client, user)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_database.take() else {
+            return;
+        };
+        // Dropping needs async I/O; do it on a runtime of its own so Drop can wait for it.
+        let admin = postgres_admin_url();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Expands each named `async fn(TestApp)` into a test on SQLite and a test on PostgreSQL.
+#[macro_export]
+macro_rules! both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::common::TestApp::start($crate::common::Backend::Sqlite)
+                        .await
+                        .expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::common::TestApp::start($crate::common::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// Asserts a problem+json answer with `status`, returning its detail message.
+pub async fn expect_problem(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status(), status, "status of {}", response.url());
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    let detail = body["detail"].as_str().unwrap_or_default().to_owned();
+    assert!(!detail.is_empty(), "problem has a human message");
+    detail
+}
