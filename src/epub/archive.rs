@@ -170,9 +170,6 @@ fn declares_entities(data: &[u8]) -> bool {
         return false;
     }
     let decoded = text::decode_markup(data);
-    decoded.trim_start().starts_with('<')
-        && decoded
-            .as_bytes()
-            .windows(8)
-            .any(|w| w.eq_ignore_ascii_case(b"<!ENTITY"))
+    // XML keywords are case-sensitive: `<!entity` declares nothing.
+    decoded.trim_start().starts_with('<') && decoded.contains("<!ENTITY")
 }

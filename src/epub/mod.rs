@@ -119,7 +119,8 @@ pub struct Passage {
     /// `c{chapter}p{ordinal}`: the same for every import of the same book.
     pub id: String,
     pub chapter: usize,
-    /// 0-based, in document order of the passage elements' start tags.
+    /// 0-based, in reading order: by where the passage's first text is (a `<section>` whose
+    /// own text follows its heading comes after the heading).
     pub ordinal: usize,
     pub cfi: String,
     /// The element's own text (not that of nested blocks, each of which, like a `<br>`, counts

@@ -19,6 +19,8 @@ use super::text;
 /// The attribute that carries each element's number from this pass to the sanitizing pass.
 pub const SEQ_ATTR: &str = "data-scholia-seq";
 
+const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
 /// Elements that can be passages; an element of this list holding only whitespace text (a
 /// blockquote of paragraphs, a list) is not one.
 const BLOCKS: &[&str] = &[
@@ -135,6 +137,11 @@ struct Open {
     ignored: bool,
     in_head: bool,
     block: bool,
+    /// Not in the XHTML namespace (SVG, MathML, or e.g. CML inside `epub:switch`), where
+    /// `caption` or `p` are not HTML blocks.
+    foreign: bool,
+    /// lol_html parses it as SVG or MathML.
+    parsed_foreign: bool,
     /// Index into `State::candidates` of the block whose text this element's text belongs to.
     owner: Option<usize>,
 }
@@ -143,6 +150,9 @@ struct Candidate {
     seq: usize,
     path: Vec<Step>,
     raw: String,
+    /// When the block got its first visible text: passages are in reading order, so a
+    /// `<section>` whose own text follows its heading comes after the heading.
+    first_text: Option<usize>,
 }
 
 #[derive(Default)]
@@ -154,6 +164,7 @@ struct State {
     stylesheets: Vec<String>,
     styles: Vec<String>,
     title: String,
+    texts_seen: usize,
 }
 
 impl State {
@@ -176,18 +187,30 @@ impl State {
             .map(|id| text::decode_entities(&id).into_owned());
         let parent = self.stack.last_mut();
         let is_root = parent.is_none();
-        let (step, parent_ignored, parent_in_head, parent_owner) = match parent {
-            Some(parent) => {
-                parent.element_children += 1;
-                (
-                    2 * parent.element_children,
-                    parent.ignored,
-                    parent.in_head,
-                    parent.owner,
-                )
-            }
-            None => (0, false, false, None),
-        };
+        let (step, parent_ignored, parent_in_head, parent_owner, parent_foreign, parent_parsed) =
+            match parent {
+                Some(parent) => {
+                    parent.element_children += 1;
+                    (
+                        2 * parent.element_children,
+                        parent.ignored,
+                        parent.in_head,
+                        parent.owner,
+                        parent.foreign,
+                        parent.parsed_foreign,
+                    )
+                }
+                None => (0, false, false, None, false, false),
+            };
+        let parsed_foreign = el.namespace_uri() != XHTML_NS;
+        let foreign = parsed_foreign
+            || el.tag_name().contains(':')
+            || match el.get_attribute("xmlns") {
+                Some(ns) => ns.trim() != XHTML_NS,
+                // An HTML element directly in SVG or MathML is at an integration point
+                // (`foreignObject`), where XHTML starts again.
+                None => parent_foreign && !parent_parsed,
+            };
         let ignored = parent_ignored || IGNORED.contains(&name.as_str());
         let in_head = parent_in_head || name == "head";
         if in_head && name == "link" {
@@ -208,7 +231,7 @@ impl State {
         if name == "br" && !ignored {
             self.push_space(parent_owner);
         }
-        let block = !ignored && !is_root && BLOCKS.contains(&name.as_str());
+        let block = !ignored && !foreign && !is_root && BLOCKS.contains(&name.as_str());
         let owner = if block {
             self.push_space(parent_owner);
             let path = self
@@ -228,6 +251,7 @@ impl State {
                 seq,
                 path,
                 raw: String::new(),
+                first_text: None,
             });
             Some(self.candidates.len() - 1)
         } else {
@@ -245,6 +269,8 @@ impl State {
             ignored,
             in_head,
             block,
+            foreign,
+            parsed_foreign,
             owner,
         });
         Ok((seq, true))
@@ -277,7 +303,14 @@ impl State {
             }
         } else if !top.ignored {
             if let Some(owner) = top.owner {
-                self.candidates[owner].raw.push_str(chunk.as_str());
+                let candidate = &mut self.candidates[owner];
+                candidate.raw.push_str(chunk.as_str());
+                if candidate.first_text.is_none()
+                    && !chunk.as_str().trim_matches(text::is_html_space).is_empty()
+                {
+                    candidate.first_text = Some(self.texts_seen);
+                    self.texts_seen += 1;
+                }
             }
         }
     }
@@ -324,7 +357,8 @@ pub fn analyse(html: &str, max_depth: usize) -> Result<Analysis, AnalysisError> 
         }
         other => AnalysisError::Html(other.to_string()),
     })?;
-    let state = std::mem::take(&mut *state.borrow_mut());
+    let mut state = std::mem::take(&mut *state.borrow_mut());
+    state.candidates.sort_by_key(|c| c.first_text);
     let passages = state
         .candidates
         .into_iter()

@@ -173,7 +173,7 @@ fn sanitize_element(el: &mut Element, from: &str, book: &Book, mode: &Mode, root
         el.remove();
         return;
     }
-    if let Mode::Chapter { passages } = mode {
+    if let Mode::Chapter { .. } = mode {
         match name.as_str() {
             "html" => {
                 let mut root = root.borrow_mut();
@@ -194,6 +194,11 @@ fn sanitize_element(el: &mut Element, from: &str, book: &Book, mode: &Mode, root
             }
             _ => {}
         }
+    }
+    // A book's own `data-passage` attributes would impersonate passages.
+    el.remove_attribute("data-passage");
+    sanitize_attributes(el, &name, from, book);
+    if let Mode::Chapter { passages } = mode {
         if let Some(id) = seq
             .and_then(|seq| seq.parse().ok())
             .and_then(|seq: usize| passages.get(&seq))
@@ -202,7 +207,6 @@ fn sanitize_element(el: &mut Element, from: &str, book: &Book, mode: &Mode, root
             let _ = el.set_attribute("data-passage", id);
         }
     }
-    sanitize_attributes(el, &name, from, book);
 }
 
 fn is_stylesheet(el: &Element) -> bool {
