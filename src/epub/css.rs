@@ -179,7 +179,7 @@ fn strip_comments(css: &str) -> String {
     let mut out = String::with_capacity(css.len());
     let mut rest = css;
     let mut quote: Option<char> = None;
-    while let Some((i, c)) = rest.char_indices().next() {
+    while let Some(c) = rest.chars().next() {
         if quote.is_none() && rest.starts_with("/*") {
             rest = rest[2..].find("*/").map_or("", |end| &rest[2 + end + 2..]);
             // A comment separates tokens like whitespace does, except that it joins them when
@@ -199,7 +199,7 @@ fn strip_comments(css: &str) -> String {
             _ => {}
         }
         out.push(c);
-        rest = &rest[i + c.len_utf8()..];
+        rest = &rest[c.len_utf8()..];
     }
     out
 }
