@@ -1,1 +1,469 @@
 //! Reading an EPUB: limits against hostile archives, metadata, passages, CFIs, sanitizing.
+//!
+//! [`parse`] turns the bytes of an EPUB into a [`ParsedBook`] or refuses it with an
+//! [`EpubError`] that names the problem. Nothing is trusted before [`archive`] has checked the
+//! zip against the [`Limits`]; only then does the `epub` crate read the package.
+
+mod archive;
+mod cfi;
+mod css;
+mod error;
+mod markup;
+mod passages;
+mod sanitize;
+mod text;
+mod toc;
+mod urls;
+
+use std::collections::{HashMap, HashSet};
+use std::io::Cursor;
+
+use sha2::{Digest, Sha256};
+
+pub use error::EpubError;
+
+use archive::Archive;
+use urls::{Book, normalize_path};
+
+/// Bounds on what an imported file may make the importer do.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Size of the EPUB file (`--max-file-bytes`).
+    pub max_file_bytes: u64,
+    /// Entries in the zip (`--max-entries`).
+    pub max_entries: usize,
+    /// Uncompressed size of one entry (`--max-entry-bytes`).
+    pub max_entry_bytes: u64,
+    /// Uncompressed size of all entries (`--max-total-bytes`).
+    pub max_total_bytes: u64,
+    /// Uncompressed / compressed size of one entry, checked for entries over 1 MiB
+    /// (`--max-compression-ratio`).
+    pub max_compression_ratio: u64,
+    /// Element nesting in a chapter (`--max-html-depth`).
+    pub max_html_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        const MIB: u64 = 1024 * 1024;
+        Limits {
+            max_file_bytes: 200 * MIB,
+            max_entries: 10_000,
+            max_entry_bytes: 64 * MIB,
+            max_total_bytes: 512 * MIB,
+            max_compression_ratio: 100,
+            max_html_depth: 256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ParsedBook {
+    pub metadata: Metadata,
+    /// Nested: the EPUB 3 nav, else the EPUB 2 NCX, else one entry per spine item.
+    pub toc: Vec<TocEntry>,
+    /// Every spine item, linear or not, in spine order.
+    pub chapters: Vec<Chapter>,
+    /// Every manifest item that is not a spine document and is present in the archive. CSS,
+    /// SVG and XHTML resources are sanitized like chapters; other data is as in the archive.
+    pub resources: Vec<Resource>,
+    /// Resource path of the cover image.
+    pub cover: Option<String>,
+    /// Hex SHA-256 over the passages' texts in order, each followed by `\n` (normalized texts
+    /// hold no newline), so a re-zipped copy of the book hashes the same.
+    pub content_hash: String,
+    /// Problems that did not stop the import, e.g. a manifest item missing from the archive.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Metadata {
+    /// The package's title, else the NCX's, else the first chapter's `<title>`, else "Untitled".
+    pub title: String,
+    pub authors: Vec<String>,
+    pub language: Option<String>,
+    pub identifiers: Vec<String>,
+    pub publisher: Option<String>,
+    pub description: Option<String>,
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TocEntry {
+    pub title: String,
+    /// Target as a zip path with its `#fragment`; empty for a heading that links nowhere.
+    pub href: String,
+    /// The chapter the target is in.
+    pub chapter: Option<usize>,
+    pub children: Vec<TocEntry>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Chapter {
+    pub index: usize,
+    pub idref: String,
+    /// Path in the zip.
+    pub href: String,
+    /// From the TOC.
+    pub title: Option<String>,
+    /// The sanitized body content under one `<div class="scholia-chapter" lang dir>` root that
+    /// starts with the chapter's stylesheets (`<link>`s to served resources and `<style>`s);
+    /// passage elements carry `data-passage="{id}"`.
+    pub html: String,
+    pub passages: Vec<Passage>,
+}
+
+/// A block of text a reader sees as one unit.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Passage {
+    /// `c{chapter}p{ordinal}`: the same for every import of the same book.
+    pub id: String,
+    pub chapter: usize,
+    /// 0-based, in reading order: by where the passage's first text is (a `<section>` whose
+    /// own text follows its heading comes after the heading).
+    pub ordinal: usize,
+    pub cfi: String,
+    /// The element's own text (not that of nested blocks, each of which, like a `<br>`, counts
+    /// as a space), character references decoded, runs of HTML whitespace collapsed to one
+    /// space, trimmed.
+    pub text: String,
+    /// The first 16 hex digits of the SHA-256 of `text`.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Resource {
+    /// Path in the zip.
+    pub path: String,
+    pub media_type: String,
+    pub data: Vec<u8>,
+}
+
+/// One manifest item, with its path normalized.
+struct Item {
+    id: String,
+    path: String,
+    media_type: String,
+    properties: String,
+}
+
+/// Parses an EPUB. `base` is the URL prefix under which the book is served (e.g.
+/// `/api/books/6f1c…`, path-absolute): links to chapters become `{base}/chapters/{index}#frag`
+/// and resources `{base}/resources/{path-in-zip}`, percent-encoded.
+pub fn parse(bytes: &[u8], limits: &Limits, base: &str) -> Result<ParsedBook, EpubError> {
+    let archive = Archive::open(bytes, limits)?;
+    let container = archive
+        .entries
+        .get("META-INF/container.xml")
+        .ok_or(EpubError::MissingContainer)?;
+    let package_path = rootfile(&text::decode_markup(container)).ok_or(EpubError::NoRootfile)?;
+    if !archive.entries.contains_key(&package_path) {
+        return Err(EpubError::MissingPackage { path: package_path });
+    }
+    let doc = epub::doc::EpubDoc::from_reader(Cursor::new(bytes)).map_err(|e| {
+        EpubError::InvalidPackage {
+            path: package_path.clone(),
+            reason: e.to_string(),
+        }
+    })?;
+    let mut warnings = Vec::new();
+
+    let mut items: Vec<Item> = doc
+        .resources
+        .iter()
+        .filter_map(|(id, item)| {
+            Some(Item {
+                id: id.clone(),
+                path: normalize_path(&item.path.to_string_lossy())?,
+                media_type: item.mime.clone(),
+                properties: item.properties.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    // The crate keeps the manifest in a HashMap; sorting makes every import alike.
+    items.sort_by(|a, b| a.path.cmp(&b.path).then(a.id.cmp(&b.id)));
+
+    if doc.spine.is_empty() {
+        return Err(EpubError::EmptySpine);
+    }
+    let mut spine = Vec::new();
+    for itemref in &doc.spine {
+        let item = items
+            .iter()
+            .find(|item| item.id == itemref.idref)
+            .ok_or_else(|| EpubError::UnknownSpineItem {
+                idref: itemref.idref.clone(),
+            })?;
+        if !archive.entries.contains_key(&item.path) {
+            warnings.push(format!(
+                "spine document {:?} is missing from the archive; its chapter is empty",
+                item.path
+            ));
+        }
+        spine.push((itemref.idref.clone(), item.path.clone()));
+    }
+
+    let spine_paths: HashSet<&str> = spine.iter().map(|(_, path)| path.as_str()).collect();
+    let mut resource_items = Vec::new();
+    for item in &items {
+        if spine_paths.contains(item.path.as_str()) {
+            continue;
+        }
+        if archive.entries.contains_key(&item.path) {
+            resource_items.push(item);
+        } else {
+            warnings.push(format!(
+                "manifest item {:?} ({}) is missing from the archive",
+                item.id, item.path
+            ));
+        }
+    }
+    let book = Book {
+        base: base.trim_end_matches('/').to_owned(),
+        chapters: spine
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(index, (_, path))| (path.clone(), index))
+            .collect(),
+        resources: resource_items
+            .iter()
+            .map(|item| item.path.clone())
+            .collect(),
+    };
+
+    let mut toc = items
+        .iter()
+        .find(|item| item.properties.split_ascii_whitespace().any(|p| p == "nav"))
+        .and_then(|nav| {
+            let html =
+                markup::expand_self_closing(&text::decode_markup(archive.entries.get(&nav.path)?));
+            Some(toc::from_nav(&html, &nav.path, &book))
+        })
+        .unwrap_or_default();
+    if toc.is_empty() {
+        toc = toc::from_ncx(&doc.toc, &book);
+    }
+
+    let mut chapters = Vec::with_capacity(spine.len());
+    let mut document_titles = Vec::with_capacity(spine.len());
+    for (index, (idref, path)) in spine.iter().enumerate() {
+        let bytes = archive.entries.get(path).map_or(&[][..], Vec::as_slice);
+        let (chapter, document_title) = chapter(index, idref, path, bytes, &book, &toc, limits)?;
+        chapters.push(chapter);
+        document_titles.push(document_title);
+    }
+    if toc.is_empty() {
+        toc = chapters
+            .iter()
+            .map(|chapter| TocEntry {
+                title: document_titles[chapter.index]
+                    .clone()
+                    .unwrap_or_else(|| format!("Chapter {}", chapter.index + 1)),
+                href: chapter.href.clone(),
+                chapter: Some(chapter.index),
+                children: Vec::new(),
+            })
+            .collect();
+    }
+
+    let resources = resource_items
+        .iter()
+        .map(|item| resource(item, &archive.entries[&item.path], &book))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cover = cover(&doc, &items, &book);
+    let metadata = metadata(&doc, document_titles.iter().flatten().next());
+
+    let mut hash = Sha256::new();
+    for passage in chapters.iter().flat_map(|c| &c.passages) {
+        hash.update(passage.text.as_bytes());
+        hash.update(b"\n");
+    }
+    Ok(ParsedBook {
+        metadata,
+        toc,
+        chapters,
+        resources,
+        cover,
+        content_hash: hex::encode(hash.finalize()),
+        warnings,
+    })
+}
+
+/// The package document's path from `META-INF/container.xml`.
+fn rootfile(container: &str) -> Option<String> {
+    let mut found = None;
+    lol_html::rewrite_str(
+        container,
+        lol_html::RewriteStrSettings {
+            element_content_handlers: vec![lol_html::element!("rootfile", |el| {
+                if found.is_none() {
+                    found = el.get_attribute("full-path");
+                }
+                Ok(())
+            })],
+            strict: false,
+            ..lol_html::RewriteStrSettings::new()
+        },
+    )
+    .ok()?;
+    normalize_path(&text::decode_entities(&found?)).filter(|p| !p.is_empty())
+}
+
+/// Splits and sanitizes one spine document; also returns the document's `<title>`.
+fn chapter(
+    index: usize,
+    idref: &str,
+    path: &str,
+    bytes: &[u8],
+    book: &Book,
+    toc: &[TocEntry],
+    limits: &Limits,
+) -> Result<(Chapter, Option<String>), EpubError> {
+    let source = markup::expand_self_closing(&text::decode_markup(bytes));
+    let analysis = passages::analyse(&source, limits.max_html_depth).map_err(|e| match e {
+        passages::AnalysisError::TooDeep => EpubError::HtmlTooDeep {
+            chapter: path.to_owned(),
+            limit: limits.max_html_depth,
+        },
+        passages::AnalysisError::Html(reason) => EpubError::InvalidChapter {
+            path: path.to_owned(),
+            reason,
+        },
+    })?;
+    let passages: Vec<Passage> = analysis
+        .passages
+        .iter()
+        .enumerate()
+        .map(|(ordinal, found)| Passage {
+            id: format!("c{index}p{ordinal}"),
+            chapter: index,
+            ordinal,
+            cfi: cfi::passage_cfi(index, idref, &found.path),
+            fingerprint: hex::encode(&Sha256::digest(found.text.as_bytes())[..8]),
+            text: found.text.clone(),
+        })
+        .collect();
+    let ids: HashMap<usize, String> = analysis
+        .passages
+        .iter()
+        .zip(&passages)
+        .map(|(found, passage)| (found.seq, passage.id.clone()))
+        .collect();
+    let stylesheets: Vec<String> = analysis
+        .stylesheets
+        .iter()
+        .filter_map(|href| match book.resolve(path, href) {
+            urls::Target::Resource(target, _) => Some(book.resource_url(&target, None)),
+            _ => None,
+        })
+        .collect();
+    let styles: Vec<String> = analysis
+        .styles
+        .iter()
+        .map(|style| css::sanitize_for_style_element(style, path, book))
+        .collect();
+    let html = sanitize::sanitize(
+        &analysis.html,
+        path,
+        book,
+        sanitize::Mode::Chapter { passages: &ids },
+        &stylesheets,
+        &styles,
+    )
+    .map_err(|reason| EpubError::InvalidChapter {
+        path: path.to_owned(),
+        reason,
+    })?;
+    let chapter = Chapter {
+        index,
+        idref: idref.to_owned(),
+        href: path.to_owned(),
+        title: toc::title_of(toc, index),
+        html,
+        passages,
+    };
+    Ok((chapter, analysis.title))
+}
+
+/// A resource as served: CSS and documents that a browser could run sanitized.
+fn resource(item: &Item, data: &[u8], book: &Book) -> Result<Resource, EpubError> {
+    let media_type = item.media_type.to_ascii_lowercase();
+    let data = if media_type == "text/css" {
+        css::sanitize(&text::decode_markup(data), &item.path, book).into_bytes()
+    } else if media_type.contains("svg") || media_type.contains("html") {
+        let source = markup::expand_self_closing(&text::decode_markup(data));
+        sanitize::sanitize(
+            &source,
+            &item.path,
+            book,
+            sanitize::Mode::Resource,
+            &[],
+            &[],
+        )
+        .map_err(|reason| EpubError::InvalidChapter {
+            path: item.path.clone(),
+            reason,
+        })?
+        .into_bytes()
+    } else {
+        data.to_vec()
+    };
+    Ok(Resource {
+        path: item.path.clone(),
+        media_type: item.media_type.clone(),
+        data,
+    })
+}
+
+/// The EPUB 3 `cover-image` item, else the EPUB 2 `<meta name="cover">` (an id, or in some
+/// books a path), if it is an image the book has.
+fn cover<R: std::io::Read + std::io::Seek>(
+    doc: &epub::doc::EpubDoc<R>,
+    items: &[Item],
+    book: &Book,
+) -> Option<String> {
+    let by_property = items.iter().find(|item| {
+        item.properties
+            .split_ascii_whitespace()
+            .any(|p| p == "cover-image")
+    });
+    let by_meta = || {
+        let value = doc.mdata("cover")?.value.trim().to_owned();
+        items
+            .iter()
+            .find(|item| item.id == value || item.path.ends_with(&value))
+    };
+    by_property
+        .or_else(by_meta)
+        .filter(|item| item.media_type.starts_with("image/") && book.resources.contains(&item.path))
+        .map(|item| item.path.clone())
+}
+
+fn metadata<R: std::io::Read + std::io::Seek>(
+    doc: &epub::doc::EpubDoc<R>,
+    first_document_title: Option<&String>,
+) -> Metadata {
+    let values = |property: &str| -> Vec<String> {
+        doc.metadata
+            .iter()
+            .filter(|item| item.property == property)
+            .map(|item| text::normalize(&item.value))
+            .filter(|value| !value.is_empty())
+            .collect()
+    };
+    let first = |property: &str| values(property).into_iter().next();
+    let title = first("title")
+        .or_else(|| Some(text::normalize(&doc.toc_title)).filter(|t| !t.is_empty()))
+        .or_else(|| first_document_title.cloned())
+        .unwrap_or_else(|| "Untitled".to_owned());
+    Metadata {
+        title,
+        authors: values("creator"),
+        language: first("language"),
+        identifiers: values("identifier"),
+        publisher: first("publisher"),
+        description: first("description"),
+        date: first("date"),
+    }
+}
