@@ -56,7 +56,7 @@ impl AppState {
             .with_secure(self.config.secure_cookies())
             .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
         Router::new()
-            .nest("/api", api::router(self.config.max_body_bytes))
+            .nest("/api", api::router(&self.config))
             .route("/healthz", get(api::healthz))
             .fallback(crate::web::serve)
             .layer(DefaultBodyLimit::max(self.config.max_body_bytes))

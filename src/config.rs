@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::epub::Limits;
+
 /// Flags every `scholia` command takes (names fixed by DESIGN.md).
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
@@ -28,6 +30,44 @@ pub struct GlobalArgs {
     /// The public URL the service is reached at; an https URL makes session cookies Secure.
     #[arg(long, env = "SCHOLIA_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Limits an EPUB must stay within to be imported (against zip bombs and the like).
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Largest EPUB file accepted, in bytes (also the upload limit).
+    #[arg(long, env = "SCHOLIA_MAX_FILE_BYTES", default_value_t = Limits::default().max_file_bytes, global = true)]
+    pub max_file_bytes: u64,
+    /// Most entries an EPUB archive may hold.
+    #[arg(long, env = "SCHOLIA_MAX_ENTRIES", default_value_t = Limits::default().max_entries, global = true)]
+    pub max_entries: usize,
+    /// Largest uncompressed size of one archive entry, in bytes.
+    #[arg(long, env = "SCHOLIA_MAX_ENTRY_BYTES", default_value_t = Limits::default().max_entry_bytes, global = true)]
+    pub max_entry_bytes: u64,
+    /// Largest uncompressed size of the whole archive, in bytes.
+    #[arg(long, env = "SCHOLIA_MAX_TOTAL_BYTES", default_value_t = Limits::default().max_total_bytes, global = true)]
+    pub max_total_bytes: u64,
+    /// Highest compression ratio of a large entry.
+    #[arg(long, env = "SCHOLIA_MAX_COMPRESSION_RATIO", default_value_t = Limits::default().max_compression_ratio, global = true)]
+    pub max_compression_ratio: u64,
+    /// Deepest element nesting in a chapter.
+    #[arg(long, env = "SCHOLIA_MAX_HTML_DEPTH", default_value_t = Limits::default().max_html_depth, global = true)]
+    pub max_html_depth: usize,
+}
+
+impl From<&LimitArgs> for Limits {
+    fn from(args: &LimitArgs) -> Self {
+        Limits {
+            max_file_bytes: args.max_file_bytes,
+            max_entries: args.max_entries,
+            max_entry_bytes: args.max_entry_bytes,
+            max_total_bytes: args.max_total_bytes,
+            max_compression_ratio: args.max_compression_ratio,
+            max_html_depth: args.max_html_depth,
+        }
+    }
 }
 
 /// Resolved configuration of a running service.
@@ -40,6 +80,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Largest JSON request body accepted.
     pub max_body_bytes: usize,
+    /// Limits on imported EPUBs; `max_file_bytes` is also the upload limit.
+    pub epub_limits: Limits,
 }
 
 impl Config {
@@ -51,6 +93,7 @@ impl Config {
             allow_registration: true,
             public_url: None,
             max_body_bytes: 1024 * 1024,
+            epub_limits: Limits::default(),
         }
     }
 
@@ -78,6 +121,7 @@ impl Config {
             addr: args.addr,
             allow_registration: args.allow_registration,
             public_url: args.public_url.clone(),
+            epub_limits: Limits::from(&args.limits),
             ..Self::new(database_url)
         })
     }

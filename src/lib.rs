@@ -3,8 +3,10 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod cli_import;
 pub mod config;
 pub mod epub;
+pub mod import;
 pub mod security;
 pub mod store;
 pub mod web;

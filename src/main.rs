@@ -1,15 +1,19 @@
 //! The `scholia` command line: serve, migrate, manage users, import books.
 
 use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+use uuid::Uuid;
 
 use scholia::app::{self, AppState};
 use scholia::auth::hash_password;
 use scholia::config::{Config, GlobalArgs};
+use scholia::import::ImportOptions;
 use scholia::store::Store;
+use scholia::store::books::Access;
 use scholia::store::users::{NewUser, Role};
 
 #[derive(Parser)]
@@ -34,6 +38,24 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import EPUB files, or folders of them (recursively).
+    Import {
+        /// Files and folders to import.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print one JSON object per file instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Who may read the imported books.
+        #[arg(long, value_enum, default_value = "public")]
+        access: Access,
+        /// Group ids that may read the books (with `--access groups`).
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<Uuid>,
+        /// The book these files are a new edition of.
+        #[arg(long)]
+        edition_of: Option<Uuid>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,6 +140,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 role.as_str(),
                 user.id
             );
+        }
+        Command::Import {
+            paths,
+            json,
+            access,
+            groups,
+            edition_of,
+        } => {
+            let store = Store::connect(&config.database_url).await?;
+            store.migrate().await?;
+            let options = ImportOptions {
+                access,
+                groups,
+                edition_of,
+                imported_by: None,
+            };
+            let all_ok =
+                scholia::cli_import::run(&store, &paths, &config.epub_limits, &options, json)
+                    .await?;
+            store.close().await;
+            if !all_ok {
+                return Ok(ExitCode::FAILURE);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -148,3 +148,60 @@ async fn user_add_then_login_sqlite() {
 async fn user_add_then_login_postgres() {
     user_add_then_login(Backend::Postgres).await;
 }
+
+#[test]
+fn import_reports_each_file_and_fails_when_any_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let books = dir.path().join("books/nested");
+    std::fs::create_dir_all(&books).unwrap();
+    for name in ["trees.epub", "alice.epub"] {
+        std::fs::copy(common::fixture_path(name), books.join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("books/broken.epub"), b"this is no zip").unwrap();
+    let data = dir.path().join("data");
+    let import = |extra: &[&str]| {
+        scholia()
+            .arg("import")
+            .arg(dir.path().join("books"))
+            .args(["--data-dir", data.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    let first = import(&["--json"]);
+    assert!(
+        !first.status.success(),
+        "a refused file makes the exit status non-zero"
+    );
+    let reports: Vec<serde_json::Value> = String::from_utf8(first.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(reports.len(), 3);
+    let status = |name: &str| {
+        reports
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(status("trees.epub")["status"], "imported");
+    assert_eq!(status("alice.epub")["status"], "imported");
+    let broken = status("broken.epub");
+    assert_eq!(broken["status"], "refused");
+    assert!(
+        broken["reason"].as_str().unwrap().contains("zip"),
+        "{broken}"
+    );
+
+    std::fs::remove_file(dir.path().join("books/broken.epub")).unwrap();
+    let second = import(&[]);
+    assert!(second.status.success());
+    let summary = String::from_utf8(second.stdout).unwrap();
+    assert!(
+        summary.contains("0 imported, 2 duplicates, 0 refused"),
+        "{summary}"
+    );
+}

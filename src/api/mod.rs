@@ -7,19 +7,28 @@ use serde_json::{Value, json};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::app::AppState;
+use crate::config::Config;
 
 pub mod auth;
+pub mod books;
 pub mod error;
 pub mod extract;
 pub mod me;
+pub mod pagination;
 
 /// The API routes. JSON bodies are capped at `max_body_bytes`, refused from their declared
 /// length before any of it is read.
-pub fn router(max_body_bytes: usize) -> Router<AppState> {
+pub fn router(config: &Config) -> Router<AppState> {
     Router::new()
         .nest("/auth", auth::router())
         .nest("/me", me::router())
-        .layer(RequestBodyLimitLayer::new(max_body_bytes))
+        .nest("/books", books::router())
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        // Added after the JSON limit so that uploads get their own.
+        .nest(
+            "/books",
+            books::upload_router(config.epub_limits.max_file_bytes),
+        )
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.

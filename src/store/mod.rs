@@ -9,9 +9,11 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub mod books;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+pub mod visibility;
 
 /// A connection pool on one of the supported databases.
 #[derive(Clone, Debug)]

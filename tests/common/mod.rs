@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use reqwest::header::{HeaderMap, HeaderValue};
 use scholia::app::AppState;
 use scholia::config::Config;
+use scholia::store::users::{NewUser, Role};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -142,6 +143,100 @@ impl TestApp {
         let user = self.register(&client, username).await;
         (client, user)
     }
+}
+
+impl TestApp {
+    /// A signed-in client for a new account with `role` (created as an operator would).
+    pub async fn user_with_role(&self, username: &str, role: Role) -> (reqwest::Client, Value) {
+        let password = format!("password-{username}");
+        self.state
+            .store
+            .create_user(NewUser {
+                username,
+                display_name: username,
+                password_hash: &scholia::auth::hash_password(&password).unwrap(),
+                role,
+            })
+            .await
+            .unwrap();
+        let client = self.client();
+        let response = client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let user = response.json().await.unwrap();
+        (client, user)
+    }
+
+    /// Uploads a fixture EPUB with `client`, returning the response.
+    pub async fn upload(
+        &self,
+        client: &reqwest::Client,
+        fixture: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let bytes = std::fs::read(fixture_path(fixture)).unwrap();
+        self.upload_bytes(client, fixture, bytes, fields).await
+    }
+
+    pub async fn upload_bytes(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str("application/epub+zip")
+            .unwrap();
+        let mut form = reqwest::multipart::Form::new().part("file", part);
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        client
+            .post(self.url("/api/books"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Imports a fixture as a librarian would and returns the new book's id.
+    pub async fn import_fixture(&self, fixture: &str) -> String {
+        let (librarian, _) = self
+            .user_with_role(
+                &format!("lib{}", uuid::Uuid::new_v4().simple()),
+                Role::Librarian,
+            )
+            .await;
+        let response = self.upload(&librarian, fixture, &[]).await;
+        assert!(
+            response.status().is_success(),
+            "import {fixture}: {}",
+            response.status()
+        );
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Counts rows of `table` (for checking that nothing was written or lost).
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        scholia::with_db!(&self.state.store.db, |pool| sqlx::query_scalar(&sql)
+            .fetch_one(pool)
+            .await
+            .unwrap())
+    }
+}
+
+pub fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/epub")
+        .join(name)
 }
 
 impl Drop for TestApp {

@@ -1,0 +1,364 @@
+//! The catalogue: upload, list, read and delete books; chapters, passages and resources.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_http::limit::RequestBodyLimitLayer;
+use uuid::Uuid;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
+use super::pagination::{self, decode_cursor, page};
+use crate::app::AppState;
+use crate::import::{ImportOptions, Outcome, import_epub};
+use crate::store::books::{Access, BookRow, PassageRow};
+use crate::store::rfc3339;
+use crate::store::users::User;
+
+/// Chapters are inert documents: no script may run in them even if one slipped through.
+const CHAPTER_POLICY: &str = "default-src 'none'; img-src 'self' data:; style-src 'self' \
+    'unsafe-inline'; font-src 'self' data:; media-src 'self'; sandbox";
+
+/// Routes that take JSON-sized bodies.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(list_books))
+        .route(
+            "/{id}",
+            get(get_book).delete(delete_book).patch(update_book),
+        )
+        .route("/{id}/chapters/{index}", get(chapter))
+        .route("/{id}/passages", get(passages))
+        .route("/{id}/resources/{*path}", get(resource))
+}
+
+/// The upload route, whose body limit is the EPUB file limit rather than the JSON one.
+pub fn upload_router(max_file_bytes: u64) -> Router<AppState> {
+    // Room for the multipart framing and form fields around the file.
+    let limit = usize::try_from(max_file_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
+    Router::new()
+        .route("/", post(upload))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+}
+
+pub fn book_json(book: &BookRow) -> Value {
+    let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(json!([]));
+    json!({
+        "id": book.id,
+        "title": book.title,
+        "authors": parse(&book.authors),
+        "language": book.language,
+        "identifiers": parse(&book.identifiers),
+        "publisher": book.publisher,
+        "description": book.description,
+        "date": book.published,
+        "cover": book.cover.as_ref().map(|path| format!("/api/books/{}/resources/{path}", book.id)),
+        "access": book.access,
+        "edition_of": book.edition_of,
+        "created": rfc3339(book.created_at),
+    })
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_books(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    let limit = pagination::limit(
+        query.limit,
+        pagination::DEFAULT_LIMIT,
+        pagination::MAX_LIMIT,
+    )?;
+    let after = decode_cursor::<(i64, String)>(query.cursor.as_deref())?;
+    let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let rows = state
+        .store
+        .list_books(viewer.as_ref(), search, after, limit)
+        .await?;
+    Ok(axum::Json(page(&rows, limit, book_json, |b| {
+        (b.created_at, b.id.clone())
+    })))
+}
+
+/// The book if the caller may read it; 404 otherwise, so that hidden books do not leak.
+pub async fn readable_book(
+    state: &AppState,
+    id: Uuid,
+    viewer: Option<&User>,
+) -> ApiResult<BookRow> {
+    state
+        .store
+        .book(id, viewer)
+        .await?
+        .ok_or_else(|| ApiError::not_found("book"))
+}
+
+async fn get_book(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<Value>> {
+    let book = readable_book(&state, id, viewer.as_ref()).await?;
+    let chapters = state.store.chapters(id).await?;
+    let mut body = book_json(&book);
+    body["toc"] = state.store.book_toc(id).await?;
+    body["chapters"] = json!(chapters
+        .iter()
+        .map(|c| json!({
+            "index": c.idx, "idref": c.idref, "href": c.href, "title": c.title, "passages": c.passages,
+        }))
+        .collect::<Vec<_>>());
+    if viewer.is_some_and(|v| v.role.can_manage_books()) {
+        body["groups"] = json!(state.store.book_groups(id).await?);
+    }
+    Ok(axum::Json(body))
+}
+
+fn require_librarian(user: &User) -> ApiResult<()> {
+    if user.role.can_manage_books() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only librarians and admins manage the catalogue",
+        ))
+    }
+}
+
+async fn delete_book(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    require_librarian(&user)?;
+    if state.store.delete_book(id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("book"))
+    }
+}
+
+#[derive(Deserialize)]
+struct AccessUpdate {
+    access: Access,
+    #[serde(default)]
+    groups: Vec<Uuid>,
+}
+
+async fn update_book(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(update): Json<AccessUpdate>,
+) -> ApiResult<axum::Json<Value>> {
+    require_librarian(&user)?;
+    check_access(update.access, &update.groups)?;
+    if !state
+        .store
+        .set_book_access(id, update.access, &update.groups)
+        .await?
+    {
+        return Err(ApiError::not_found("book"));
+    }
+    let book = readable_book(&state, id, Some(&user)).await?;
+    Ok(axum::Json(book_json(&book)))
+}
+
+fn check_access(access: Access, groups: &[Uuid]) -> ApiResult<()> {
+    match (access, groups.is_empty()) {
+        (Access::Groups, true) => Err(ApiError::bad_request(
+            "access \"groups\" needs at least one group in \"groups\"",
+        )),
+        (Access::Public | Access::SignedIn, false) => Err(ApiError::bad_request(
+            "\"groups\" only applies to access \"groups\"",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `POST /api/books`: multipart with the EPUB in `file`; optional text fields `access`,
+/// `groups` (comma-separated ids) and `edition_of`.
+async fn upload(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    mut form: Multipart,
+) -> ApiResult<Response> {
+    require_librarian(&user)?;
+    let mut file = None;
+    let mut options = ImportOptions {
+        imported_by: Some(user.id),
+        ..ImportOptions::default()
+    };
+    let bad_form = |e: axum::extract::multipart::MultipartError| {
+        ApiError::new(
+            e.status(),
+            format!("cannot read the upload: {}", e.body_text()),
+        )
+    };
+    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+        match field.name().unwrap_or_default() {
+            "file" => file = Some(field.bytes().await.map_err(bad_form)?.to_vec()),
+            "access" => {
+                let text = field.text().await.map_err(bad_form)?;
+                options.access = serde_json::from_value(json!(text)).map_err(|_| {
+                    ApiError::bad_request("access must be public, signed_in or groups")
+                })?;
+            }
+            "groups" => {
+                let text = field.text().await.map_err(bad_form)?;
+                options.groups = text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        s.parse()
+                            .map_err(|_| ApiError::bad_request(format!("{s:?} is not a group id")))
+                    })
+                    .collect::<ApiResult<_>>()?;
+            }
+            "edition_of" => {
+                let text = field.text().await.map_err(bad_form)?;
+                let id = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| ApiError::bad_request("edition_of is not a book id"))?;
+                readable_book(&state, id, Some(&user)).await?;
+                options.edition_of = Some(id);
+            }
+            _ => {}
+        }
+    }
+    let file = file.ok_or_else(|| {
+        ApiError::bad_request("the EPUB goes in a multipart field named \"file\"")
+    })?;
+    check_access(options.access, &options.groups)?;
+    let limits = &state.config.epub_limits;
+    match import_epub(&state.store, file, limits, &options).await? {
+        outcome @ Outcome::Imported { .. } => {
+            Ok((StatusCode::CREATED, axum::Json(json!(outcome))).into_response())
+        }
+        outcome @ Outcome::Duplicate { .. } => {
+            Ok((StatusCode::OK, axum::Json(json!(outcome))).into_response())
+        }
+        Outcome::Refused { reason } => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the EPUB was refused: {reason}"),
+        )),
+    }
+}
+
+async fn chapter(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path((id, index)): Path<(Uuid, i64)>,
+) -> ApiResult<Response> {
+    readable_book(&state, id, viewer.as_ref()).await?;
+    let html = state
+        .store
+        .chapter_html(id, index)
+        .await?
+        .ok_or_else(|| ApiError::not_found("chapter"))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CHAPTER_POLICY),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            ),
+        ],
+        html,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct PassageQuery {
+    chapter: Option<i64>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+pub fn passage_json(p: &PassageRow) -> Value {
+    json!({
+        "id": p.id, "chapter": p.chapter, "ordinal": p.ordinal, "cfi": p.cfi,
+        "text": p.text, "fingerprint": p.fingerprint,
+    })
+}
+
+async fn passages(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path(id): Path<Uuid>,
+    Query(query): Query<PassageQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    readable_book(&state, id, viewer.as_ref()).await?;
+    let limit = pagination::limit(query.limit, 1000, 5000)?;
+    let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;
+    let rows = state
+        .store
+        .passages(id, query.chapter, after, limit)
+        .await?;
+    Ok(axum::Json(page(&rows, limit, passage_json, |p| {
+        (p.chapter, p.ordinal)
+    })))
+}
+
+async fn resource(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path((id, path)): Path<(Uuid, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    readable_book(&state, id, viewer.as_ref()).await?;
+    let found = state
+        .store
+        .resource(id, &path)
+        .await?
+        .ok_or_else(|| ApiError::not_found("resource"))?;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", found.sha256))
+        .map_err(|e| anyhow::anyhow!("etag: {e}"))?;
+    // Resources never change under a book id (a new edition is a new book), but access can:
+    // let browsers keep them while revalidating cheaply.
+    let cache = HeaderValue::from_static("private, max-age=86400");
+    if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
+    }
+    let content_type = HeaderValue::from_str(&found.media_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let mut response = Response::new(Body::from(found.data));
+    let out = response.headers_mut();
+    out.insert(header::CONTENT_TYPE, content_type);
+    out.insert(header::ETAG, etag);
+    out.insert(header::CACHE_CONTROL, cache);
+    // A resource opened on its own (an SVG, say) runs nothing.
+    out.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CHAPTER_POLICY),
+    );
+    Ok(response)
+}

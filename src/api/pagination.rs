@@ -1,0 +1,53 @@
+//! `?limit=&cursor=` pagination: every list answers `{"items": [...], "next_cursor": ...}`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+/// The page size asked for, within bounds.
+pub fn limit(asked: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match asked {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {max}"
+        ))),
+    }
+}
+
+/// Decodes an opaque cursor made by [`encode_cursor`].
+pub fn decode_cursor<T: DeserializeOwned>(cursor: Option<&str>) -> Result<Option<T>, ApiError> {
+    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .map(Some)
+        .ok_or_else(|| ApiError::bad_request("cursor is not one this server handed out"))
+}
+
+pub fn encode_cursor<T: Serialize>(position: &T) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
+}
+
+/// A page of `items`, with a cursor made from the last row when the page is full.
+pub fn page<R, P: Serialize>(
+    rows: &[R],
+    limit: i64,
+    item: impl Fn(&R) -> Value,
+    position: impl Fn(&R) -> P,
+) -> Value {
+    let next = (rows.len() as i64 >= limit)
+        .then(|| rows.last().map(|last| encode_cursor(&position(last))))
+        .flatten();
+    json!({ "items": rows.iter().map(item).collect::<Vec<_>>(), "next_cursor": next })
+}

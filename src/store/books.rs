@@ -1,0 +1,403 @@
+//! The catalogue: books with their chapters, passages and resources.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::users::User;
+use super::visibility::book_readable;
+use super::{Store, now_micros};
+use crate::epub::ParsedBook;
+use crate::with_db;
+
+/// Who may open a book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    #[default]
+    Public,
+    SignedIn,
+    Groups,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::SignedIn => "signed_in",
+            Access::Groups => "groups",
+        }
+    }
+}
+
+/// What a caller passes to identify the reader a query runs for.
+pub fn viewer_binds(viewer: Option<&User>) -> (String, &'static str) {
+    match viewer {
+        Some(user) => (user.id.to_string(), user.role.as_str()),
+        None => (String::new(), ""),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct BookRow {
+    pub id: String,
+    pub title: String,
+    /// JSON array of names.
+    pub authors: String,
+    pub language: Option<String>,
+    /// JSON array.
+    pub identifiers: String,
+    pub publisher: Option<String>,
+    pub description: Option<String>,
+    pub published: Option<String>,
+    pub cover: Option<String>,
+    pub content_hash: String,
+    pub access: String,
+    pub edition_of: Option<String>,
+    pub created_at: i64,
+}
+
+const BOOK_COLUMNS: &str = "b.id, b.title, b.authors, b.language, b.identifiers, b.publisher, \
+    b.description, b.published, b.cover, b.content_hash, b.access, b.edition_of, b.created_at";
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ChapterInfo {
+    pub idx: i64,
+    pub idref: String,
+    pub href: String,
+    pub title: Option<String>,
+    pub passages: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PassageRow {
+    pub id: String,
+    pub chapter: i64,
+    pub ordinal: i64,
+    pub cfi: String,
+    pub text: String,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ResourceRow {
+    pub media_type: String,
+    pub sha256: String,
+    pub data: Vec<u8>,
+}
+
+/// How an import ended in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    Inserted(Uuid),
+    /// A book with the same content hash exists already.
+    Duplicate(Uuid),
+}
+
+pub struct NewBook<'a> {
+    pub id: Uuid,
+    pub parsed: &'a ParsedBook,
+    pub access: Access,
+    pub groups: &'a [Uuid],
+    pub edition_of: Option<Uuid>,
+    pub imported_by: Option<Uuid>,
+}
+
+/// Rows per multi-row INSERT: well under both databases' limits on bound parameters.
+const BATCH: usize = 500;
+
+impl Store {
+    pub async fn book_by_hash(&self, content_hash: &str) -> sqlx::Result<Option<Uuid>> {
+        let sql = "SELECT id FROM books WHERE content_hash = $1";
+        let id: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(content_hash)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(id.and_then(|id| id.parse().ok()))
+    }
+
+    /// Stores a parsed book in one transaction: all of it, or (on any error) nothing.
+    pub async fn insert_book(&self, new: NewBook<'_>) -> sqlx::Result<Stored> {
+        if let Some(existing) = self.book_by_hash(&new.parsed.content_hash).await? {
+            return Ok(Stored::Duplicate(existing));
+        }
+        let result = with_db!(&self.db, |pool| async {
+            let mut tx = pool.begin().await?;
+            insert_book_rows!(&mut *tx, &new);
+            tx.commit().await
+        }
+        .await);
+        match result {
+            Ok(()) => Ok(Stored::Inserted(new.id)),
+            // Another import of the same book won the race.
+            Err(err) if super::is_unique_violation(&err) => {
+                match self.book_by_hash(&new.parsed.content_hash).await? {
+                    Some(existing) => Ok(Stored::Duplicate(existing)),
+                    None => Err(err),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Books the viewer may read, newest first, optionally matching `query` in title or author.
+    pub async fn list_books(
+        &self,
+        viewer: Option<&User>,
+        query: Option<&str>,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<BookRow>> {
+        let (viewer_id, role) = viewer_binds(viewer);
+        let pattern = query
+            .map(|q| format!("%{}%", escape_like(&q.to_lowercase())))
+            .unwrap_or_default();
+        let (after_time, after_id) = after.unwrap_or((i64::MAX, String::new()));
+        let sql = format!(
+            "SELECT {BOOK_COLUMNS} FROM books b
+             WHERE {readable}
+               AND ($3 = '' OR b.search_key LIKE $3 ESCAPE '\\')
+               AND (b.created_at < $4 OR (b.created_at = $4 AND b.id < $5) OR $5 = '')
+             ORDER BY b.created_at DESC, b.id DESC LIMIT $6",
+            readable = book_readable("b", "$1", "$2")
+        );
+        with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(&viewer_id)
+            .bind(role)
+            .bind(&pattern)
+            .bind(after_time)
+            .bind(&after_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)
+    }
+
+    /// One book, if it exists and the viewer may read it.
+    pub async fn book(&self, id: Uuid, viewer: Option<&User>) -> sqlx::Result<Option<BookRow>> {
+        let (viewer_id, role) = viewer_binds(viewer);
+        let sql = format!(
+            "SELECT {BOOK_COLUMNS} FROM books b WHERE b.id = $3 AND {readable}",
+            readable = book_readable("b", "$1", "$2")
+        );
+        with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(&viewer_id)
+            .bind(role)
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await)
+    }
+
+    pub async fn book_toc(&self, id: Uuid) -> sqlx::Result<serde_json::Value> {
+        let sql = "SELECT toc FROM books WHERE id = $1";
+        let toc: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await)?;
+        Ok(toc
+            .and_then(|toc| serde_json::from_str(&toc).ok())
+            .unwrap_or_default())
+    }
+
+    pub async fn book_groups(&self, id: Uuid) -> sqlx::Result<Vec<String>> {
+        let sql = "SELECT group_id FROM book_groups WHERE book_id = $1 ORDER BY group_id";
+        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(id.to_string())
+            .fetch_all(pool)
+            .await)
+    }
+
+    pub async fn chapters(&self, book: Uuid) -> sqlx::Result<Vec<ChapterInfo>> {
+        let sql = "SELECT c.idx, c.idref, c.href, c.title,
+                          (SELECT COUNT(*) FROM passages p WHERE p.book_id = c.book_id AND p.chapter = c.idx) AS passages
+                   FROM chapters c WHERE c.book_id = $1 ORDER BY c.idx";
+        with_db!(&self.db, |pool| sqlx::query_as(sql)
+            .bind(book.to_string())
+            .fetch_all(pool)
+            .await)
+    }
+
+    pub async fn chapter_html(&self, book: Uuid, index: i64) -> sqlx::Result<Option<String>> {
+        let sql = "SELECT html FROM chapters WHERE book_id = $1 AND idx = $2";
+        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(book.to_string())
+            .bind(index)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    /// Passages in reading order, optionally of one chapter, after the `(chapter, ordinal)` cursor.
+    pub async fn passages(
+        &self,
+        book: Uuid,
+        chapter: Option<i64>,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<PassageRow>> {
+        let (after_chapter, after_ordinal) = after.unwrap_or((-1, -1));
+        let sql = "SELECT id, chapter, ordinal, cfi, text, fingerprint FROM passages
+                   WHERE book_id = $1 AND ($2 < 0 OR chapter = $2)
+                     AND (chapter > $3 OR (chapter = $3 AND ordinal > $4))
+                   ORDER BY chapter, ordinal LIMIT $5";
+        with_db!(&self.db, |pool| sqlx::query_as(sql)
+            .bind(book.to_string())
+            .bind(chapter.unwrap_or(-1))
+            .bind(after_chapter)
+            .bind(after_ordinal)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)
+    }
+
+    pub async fn passage(&self, book: Uuid, id: &str) -> sqlx::Result<Option<PassageRow>> {
+        let sql = "SELECT id, chapter, ordinal, cfi, text, fingerprint FROM passages
+                   WHERE book_id = $1 AND id = $2";
+        with_db!(&self.db, |pool| sqlx::query_as(sql)
+            .bind(book.to_string())
+            .bind(id)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    pub async fn resource(&self, book: Uuid, path: &str) -> sqlx::Result<Option<ResourceRow>> {
+        let sql = "SELECT media_type, sha256, data FROM resources WHERE book_id = $1 AND path = $2";
+        with_db!(&self.db, |pool| sqlx::query_as(sql)
+            .bind(book.to_string())
+            .bind(path)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    /// Deletes a book with everything stored for it; false when there was none.
+    pub async fn delete_book(&self, id: Uuid) -> sqlx::Result<bool> {
+        let sql = "DELETE FROM books WHERE id = $1";
+        let done = with_db!(&self.db, |pool| sqlx::query(sql)
+            .bind(id.to_string())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done > 0)
+    }
+
+    /// Sets who may read a book (and, for `groups`, which groups).
+    pub async fn set_book_access(
+        &self,
+        id: Uuid,
+        access: Access,
+        groups: &[Uuid],
+    ) -> sqlx::Result<bool> {
+        with_db!(&self.db, |pool| async {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query("UPDATE books SET access = $1 WHERE id = $2")
+                .bind(access.as_str())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM book_groups WHERE book_id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            for group in groups {
+                sqlx::query("INSERT INTO book_groups (book_id, group_id) VALUES ($1, $2)")
+                    .bind(id.to_string())
+                    .bind(group.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(done > 0)
+        }
+        .await)
+    }
+}
+
+/// Inserts every row of a new book through the transaction `$tx` (a macro so that one text
+/// serves both databases' transaction types).
+macro_rules! insert_book_rows {
+    ($tx:expr, $new:expr) => {{
+        let new: &NewBook = $new;
+        let book = new.parsed;
+        let id = new.id.to_string();
+        let meta = &book.metadata;
+        let search_key = format!("{} {}", meta.title, meta.authors.join(" ")).to_lowercase();
+        sqlx::query(
+            "INSERT INTO books (id, title, authors, language, identifiers, publisher, description,
+                 published, cover, toc, content_hash, access, edition_of, search_key, imported_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(&id)
+        .bind(&meta.title)
+        .bind(serde_json::to_string(&meta.authors).unwrap_or_default())
+        .bind(&meta.language)
+        .bind(serde_json::to_string(&meta.identifiers).unwrap_or_default())
+        .bind(&meta.publisher)
+        .bind(&meta.description)
+        .bind(&meta.date)
+        .bind(&book.cover)
+        .bind(serde_json::to_string(&book.toc).unwrap_or_default())
+        .bind(&book.content_hash)
+        .bind(new.access.as_str())
+        .bind(new.edition_of.map(|e| e.to_string()))
+        .bind(search_key)
+        .bind(new.imported_by.map(|u| u.to_string()))
+        .bind(now_micros())
+        .execute($tx)
+        .await?;
+        for group in new.groups {
+            sqlx::query("INSERT INTO book_groups (book_id, group_id) VALUES ($1, $2)")
+                .bind(&id)
+                .bind(group.to_string())
+                .execute($tx)
+                .await?;
+        }
+        for chapter in &book.chapters {
+            sqlx::query(
+                "INSERT INTO chapters (book_id, idx, idref, href, title, html) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&id)
+            .bind(chapter.index as i64)
+            .bind(&chapter.idref)
+            .bind(&chapter.href)
+            .bind(&chapter.title)
+            .bind(&chapter.html)
+            .execute($tx)
+            .await?;
+        }
+        let passages: Vec<_> = book.chapters.iter().flat_map(|c| &c.passages).collect();
+        for batch in passages.chunks(BATCH) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO passages (book_id, id, chapter, ordinal, cfi, text, fingerprint) ",
+            );
+            insert.push_values(batch, |mut row, p| {
+                row.push_bind(&id)
+                    .push_bind(&p.id)
+                    .push_bind(p.chapter as i64)
+                    .push_bind(p.ordinal as i64)
+                    .push_bind(&p.cfi)
+                    .push_bind(&p.text)
+                    .push_bind(&p.fingerprint);
+            });
+            insert.build().execute($tx).await?;
+        }
+        for resource in &book.resources {
+            sqlx::query(
+                "INSERT INTO resources (book_id, path, media_type, sha256, data) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&id)
+            .bind(&resource.path)
+            .bind(&resource.media_type)
+            .bind(hex::encode(Sha256::digest(&resource.data)))
+            .bind(&resource.data)
+            .execute($tx)
+            .await?;
+        }
+    }};
+}
+use insert_book_rows;
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -1,0 +1,451 @@
+//! The catalogue over HTTP: upload, duplicates, access levels, chapters, passages, resources.
+
+mod common;
+
+use common::{TestApp, expect_problem};
+use scholia::store::users::Role;
+use serde_json::Value;
+
+both_databases!(
+    librarian_uploads_and_reader_reads,
+    readers_cannot_upload_or_delete,
+    duplicate_upload_answers_with_existing_book,
+    broken_upload_is_refused_and_stores_nothing,
+    access_levels_hide_books,
+    passages_paginate_in_reading_order,
+    resources_have_types_and_etags,
+    delete_removes_everything,
+    interrupted_import_leaves_database_as_before,
+);
+
+async fn json(response: reqwest::Response) -> Value {
+    assert!(
+        response.status().is_success(),
+        "{} {}",
+        response.url(),
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+async fn librarian_uploads_and_reader_reads(app: TestApp) {
+    let (librarian, _) = app.user_with_role("libby", Role::Librarian).await;
+    let response = app.upload(&librarian, "alice.epub", &[]).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["status"], "imported");
+    let id = created["id"].as_str().unwrap();
+
+    let (reader, _) = app.reader("rae").await;
+    let list = json(
+        reader
+            .get(app.url("/api/books?q=wonderland"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], id);
+    let none = json(
+        reader
+            .get(app.url("/api/books?q=zzz-no-such"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+
+    let book = json(
+        reader
+            .get(app.url(&format!("/api/books/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(book["title"], "Alice's Adventures in Wonderland");
+    assert!(book["authors"][0].as_str().unwrap().contains("Carroll"));
+    let chapters = book["chapters"].as_array().unwrap();
+    assert!(chapters.len() > 5);
+    assert!(!book["toc"].as_array().unwrap().is_empty());
+
+    // The first chapter with passages opens with its passages marked.
+    let index = chapters
+        .iter()
+        .find(|c| c["passages"].as_i64().unwrap() > 0)
+        .unwrap()["index"]
+        .as_i64()
+        .unwrap();
+    let chapter = reader
+        .get(app.url(&format!("/api/books/{id}/chapters/{index}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chapter.status(), 200);
+    assert!(
+        chapter.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let csp = chapter.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("sandbox"),
+        "{csp}"
+    );
+    let html = chapter.text().await.unwrap();
+    assert!(!html.to_lowercase().contains("<script"));
+    let passages = json(
+        reader
+            .get(app.url(&format!("/api/books/{id}/passages?chapter={index}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for passage in passages["items"].as_array().unwrap() {
+        let marker = format!("data-passage=\"{}\"", passage["id"].as_str().unwrap());
+        assert!(html.contains(&marker), "{marker} in chapter {index}");
+        assert!(passage["cfi"].as_str().unwrap().starts_with("epubcfi(/6/"));
+    }
+    let missing = reader
+        .get(app.url(&format!("/api/books/{id}/chapters/9999")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(missing, 404).await;
+    let bad_id = reader
+        .get(app.url("/api/books/not-a-uuid"))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(bad_id.status().as_u16(), 400 | 404));
+    let unknown = reader
+        .get(app.url(&format!("/api/books/{}", uuid::Uuid::new_v4())))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(unknown, 404).await;
+}
+
+async fn readers_cannot_upload_or_delete(app: TestApp) {
+    let id = app.import_fixture("trees.epub").await;
+    let (reader, _) = app.reader("rory").await;
+    // Refused before the body is read, so the body is kept small enough to be sent whole.
+    let tiny = || b"PK\x03\x04".to_vec();
+    expect_problem(app.upload_bytes(&reader, "x.epub", tiny(), &[]).await, 403).await;
+    let delete = reader
+        .delete(app.url(&format!("/api/books/{id}")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(delete, 403).await;
+    let anonymous = app.client();
+    expect_problem(
+        app.upload_bytes(&anonymous, "x.epub", tiny(), &[]).await,
+        401,
+    )
+    .await;
+    assert_eq!(app.count("books").await, 1);
+}
+
+async fn duplicate_upload_answers_with_existing_book(app: TestApp) {
+    let id = app.import_fixture("metamorphosis-epub2.epub").await;
+    let (librarian, _) = app.user_with_role("lena", Role::Librarian).await;
+    // The same book re-zipped (different compression, different order) is the same book.
+    let original = std::fs::read(common::fixture_path("metamorphosis-epub2.epub")).unwrap();
+    let rezipped = rezip(&original);
+    assert_ne!(original, rezipped);
+    let again = app
+        .upload_bytes(&librarian, "copy.epub", rezipped, &[])
+        .await;
+    assert_eq!(again.status(), 200);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["status"], "duplicate");
+    assert_eq!(body["id"], id.as_str());
+    assert_eq!(app.count("books").await, 1);
+}
+
+/// The same entries in reverse order, stored without compression (mimetype first, as EPUB wants).
+fn rezip(epub: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(epub)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
+    names.sort_by_key(|n| (n != "mimetype", std::cmp::Reverse(n.clone())));
+    for name in names {
+        let mut data = Vec::new();
+        archive
+            .by_name(&name)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        out.start_file(name, stored).unwrap();
+        out.write_all(&data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+async fn broken_upload_is_refused_and_stores_nothing(app: TestApp) {
+    app.import_fixture("trees.epub").await;
+    let (librarian, _) = app.user_with_role("lee", Role::Librarian).await;
+    let before = (app.count("books").await, app.count("passages").await);
+    let junk = app
+        .upload_bytes(
+            &librarian,
+            "junk.epub",
+            b"PK\x03\x04 not really a zip".to_vec(),
+            &[],
+        )
+        .await;
+    let detail = expect_problem(junk, 422).await;
+    assert!(detail.contains("zip"), "{detail}");
+    let no_file = librarian
+        .post(app.url("/api/books"))
+        .multipart(reqwest::multipart::Form::new().text("access", "public"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(no_file, 400).await;
+    let bad_access = app
+        .upload(&librarian, "alice.epub", &[("access", "everyone")])
+        .await;
+    expect_problem(bad_access, 400).await;
+    assert_eq!(
+        (app.count("books").await, app.count("passages").await),
+        before
+    );
+}
+
+async fn access_levels_hide_books(app: TestApp) {
+    let (librarian, _) = app.user_with_role("lou", Role::Librarian).await;
+    let signed_in: Value = app
+        .upload(&librarian, "trees.epub", &[("access", "signed_in")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let signed_in = signed_in["id"].as_str().unwrap().to_owned();
+
+    let anonymous = app.client();
+    let list = json(anonymous.get(app.url("/api/books")).send().await.unwrap()).await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+    let hidden = anonymous
+        .get(app.url(&format!("/api/books/{signed_in}")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(hidden, 404).await;
+    let passages = anonymous
+        .get(app.url(&format!("/api/books/{signed_in}/passages")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(passages, 404).await;
+
+    let (reader, reader_user) = app.reader("rue").await;
+    json(
+        reader
+            .get(app.url(&format!("/api/books/{signed_in}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+
+    // Restrict it to a group the reader is not in, then add them.
+    let group = uuid::Uuid::new_v4().to_string();
+    let reader_id = reader_user["id"].as_str().unwrap().to_owned();
+    scholia::with_db!(&app.state.store.db, |pool| {
+        sqlx::query("INSERT INTO groups (id, name, created_at) VALUES ($1, 'club', 0)")
+            .bind(&group)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let patch = librarian
+        .patch(app.url(&format!("/api/books/{signed_in}")))
+        .json(&serde_json::json!({"access": "groups", "groups": [group]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 200);
+    let outside = reader
+        .get(app.url(&format!("/api/books/{signed_in}")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(outside, 404).await;
+    scholia::with_db!(&app.state.store.db, |pool| {
+        sqlx::query("INSERT INTO memberships (group_id, user_id, role, joined_at) VALUES ($1, $2, 'member', 0)")
+            .bind(&group)
+            .bind(&reader_id)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    json(
+        reader
+            .get(app.url(&format!("/api/books/{signed_in}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let list = json(reader.get(app.url("/api/books")).send().await.unwrap()).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+async fn passages_paginate_in_reading_order(app: TestApp) {
+    let id = app.import_fixture("wasteland.epub").await;
+    let client = app.client();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = app.url(&format!("/api/books/{id}/passages?limit=100"));
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page = json(client.get(url).send().await.unwrap()).await;
+        for p in page["items"].as_array().unwrap() {
+            seen.push((
+                p["chapter"].as_i64().unwrap(),
+                p["ordinal"].as_i64().unwrap(),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len() as i64, app.count("passages").await);
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "reading order, no repeats"
+    );
+    let bad = client
+        .get(app.url(&format!("/api/books/{id}/passages?cursor=garbage")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad, 400).await;
+    let bad_limit = client
+        .get(app.url(&format!("/api/books/{id}/passages?limit=0")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad_limit, 400).await;
+}
+
+async fn resources_have_types_and_etags(app: TestApp) {
+    let id = app.import_fixture("alice.epub").await;
+    let client = app.client();
+    let book = json(
+        client
+            .get(app.url(&format!("/api/books/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let cover = book["cover"]
+        .as_str()
+        .expect("alice has a cover")
+        .to_owned();
+    let image = client.get(app.url(&cover)).send().await.unwrap();
+    assert_eq!(image.status(), 200);
+    assert!(
+        image.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("image/")
+    );
+    let etag = image.headers()["etag"].clone();
+    assert!(!image.bytes().await.unwrap().is_empty());
+    let again = client
+        .get(app.url(&cover))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let missing = client
+        .get(app.url(&format!("/api/books/{id}/resources/nope.png")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(missing, 404).await;
+}
+
+async fn delete_removes_everything(app: TestApp) {
+    let id = app.import_fixture("trees.epub").await;
+    let (librarian, _) = app.user_with_role("del", Role::Librarian).await;
+    let deleted = librarian
+        .delete(app.url(&format!("/api/books/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    for table in ["books", "chapters", "passages", "resources"] {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
+    let gone = librarian
+        .get(app.url(&format!("/api/books/{id}")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(gone, 404).await;
+}
+
+/// A failure injected after the book, chapters and some passages were written (a passage id
+/// repeated at the end) must roll back everything.
+async fn interrupted_import_leaves_database_as_before(app: TestApp) {
+    app.import_fixture("trees.epub").await;
+    let tables = ["books", "chapters", "passages", "resources"];
+    let mut before = Vec::new();
+    for table in tables {
+        before.push(app.count(table).await);
+    }
+    let bytes = std::fs::read(common::fixture_path("moby-dick.epub")).unwrap();
+    let mut parsed = scholia::epub::parse(&bytes, &Default::default(), "/api/books/x").unwrap();
+    let first = parsed
+        .chapters
+        .iter()
+        .flat_map(|c| &c.passages)
+        .next()
+        .unwrap()
+        .clone();
+    let last = parsed
+        .chapters
+        .iter_mut()
+        .rev()
+        .find(|c| !c.passages.is_empty())
+        .unwrap();
+    last.passages.push(first);
+    let result = app
+        .state
+        .store
+        .insert_book(scholia::store::books::NewBook {
+            id: uuid::Uuid::new_v4(),
+            parsed: &parsed,
+            access: Default::default(),
+            groups: &[],
+            edition_of: None,
+            imported_by: None,
+        })
+        .await;
+    assert!(result.is_err(), "the repeated passage id fails the import");
+    for (table, count) in tables.iter().zip(before) {
+        assert_eq!(app.count(table).await, count, "{table} unchanged");
+    }
+}
