@@ -11,6 +11,7 @@ use crate::app::AppState;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod groups;
 pub mod me;
 
 /// The API routes. JSON bodies are capped at `max_body_bytes`, refused from their declared
@@ -19,6 +20,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
     Router::new()
         .nest("/auth", auth::router())
         .nest("/me", me::router())
+        .nest("/groups", groups::router())
         .layer(RequestBodyLimitLayer::new(max_body_bytes))
 }
 
