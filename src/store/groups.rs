@@ -118,7 +118,7 @@ const GROUP_COLUMNS: &str = "g.id, g.name, g.description, g.rules, g.open, g.cre
     (SELECT COUNT(*) FROM memberships c WHERE c.group_id = g.id) AS member_count";
 
 /// Name, description, rules and openness of a new group, or the changes to an existing one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct GroupFields {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -216,7 +216,8 @@ const COUNT_MEMBERS: &str = "SELECT COUNT(*) FROM memberships WHERE group_id = $
 const ADD_MEMBER: &str = "INSERT INTO memberships (group_id, user_id, role, joined_at)
     VALUES ($1, $2, 'member', $3) ON CONFLICT (group_id, user_id) DO NOTHING";
 /// Every note shared with the group goes back to its author as private, so ending a group
-/// loses nobody's words and widens nothing.
+/// loses nobody's words and widens nothing. `updated_at` moves so that clients syncing by
+/// time see the change (so do the leave statements below).
 const NOTES_TO_PRIVATE: &str = "UPDATE annotations SET audience = 'private', group_id = NULL,
     updated_at = $2 WHERE group_id = $1";
 const DELETE_GROUP: &str = "DELETE FROM groups WHERE id = $1";
