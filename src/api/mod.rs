@@ -13,6 +13,7 @@ pub mod auth;
 pub mod books;
 pub mod error;
 pub mod extract;
+pub mod groups;
 pub mod me;
 pub mod pagination;
 
@@ -23,6 +24,7 @@ pub fn router(config: &Config) -> Router<AppState> {
         .nest("/auth", auth::router())
         .nest("/me", me::router())
         .nest("/books", books::router())
+        .nest("/groups", groups::router())
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Added after the JSON limit so that uploads get their own.
         .nest(
