@@ -7,6 +7,7 @@ pub mod cli_import;
 pub mod config;
 pub mod epub;
 pub mod import;
+pub mod markdown;
 pub mod security;
 pub mod store;
 pub mod web;

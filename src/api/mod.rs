@@ -9,6 +9,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::app::AppState;
 use crate::config::Config;
 
+pub mod annotations;
 pub mod auth;
 pub mod books;
 pub mod error;
@@ -16,14 +17,16 @@ pub mod extract;
 pub mod groups;
 pub mod me;
 pub mod pagination;
+pub mod preferences;
 
 /// The API routes. JSON bodies are capped at `max_body_bytes`, refused from their declared
 /// length before any of it is read.
 pub fn router(config: &Config) -> Router<AppState> {
     Router::new()
         .nest("/auth", auth::router())
-        .nest("/me", me::router())
-        .nest("/books", books::router())
+        .nest("/me", me::router().merge(preferences::router()))
+        .nest("/books", books::router().merge(annotations::book_router()))
+        .nest("/annotations", annotations::router())
         .nest("/groups", groups::router())
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Added after the JSON limit so that uploads get their own.

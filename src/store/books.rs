@@ -150,7 +150,7 @@ impl Store {
     ) -> sqlx::Result<Vec<BookRow>> {
         let (viewer_id, role) = viewer_binds(viewer);
         let pattern = query
-            .map(|q| format!("%{}%", escape_like(&q.to_lowercase())))
+            .map(|q| format!("%{}%", super::escape_like(&q.to_lowercase())))
             .unwrap_or_default();
         let (after_time, after_id) = after.unwrap_or((i64::MAX, String::new()));
         let sql = format!(
@@ -394,10 +394,3 @@ macro_rules! insert_book_rows {
     }};
 }
 use insert_book_rows;
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}

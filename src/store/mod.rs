@@ -9,8 +9,10 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub mod annotations;
 pub mod books;
 pub mod groups;
+pub mod preferences;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
@@ -108,4 +110,74 @@ pub fn rfc3339(micros: i64) -> String {
 /// Whether `err` is a unique-constraint violation (a duplicate name, say).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// A value bound to a placeholder of a query assembled at run time.
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// A query text with its binds, for queries whose shape depends on the request (filters,
+/// orderings). [`Sql::arg`] adds a bind and returns its `$n` placeholder.
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub binds: Vec<Bind>,
+}
+
+impl Sql {
+    pub fn arg(&mut self, value: impl Into<Bind>) -> String {
+        self.binds.push(value.into());
+        format!("${}", self.binds.len())
+    }
+}
+
+impl From<String> for Bind {
+    fn from(text: String) -> Self {
+        Bind::Text(text)
+    }
+}
+
+impl From<&str> for Bind {
+    fn from(text: &str) -> Self {
+        Bind::Text(text.to_owned())
+    }
+}
+
+impl From<i64> for Bind {
+    fn from(n: i64) -> Self {
+        Bind::Int(n)
+    }
+}
+
+impl From<bool> for Bind {
+    fn from(b: bool) -> Self {
+        Bind::Bool(b)
+    }
+}
+
+/// Binds every value of `$sql` to the query `$query` (a macro: each database's query type differs).
+#[macro_export]
+macro_rules! bind_all {
+    ($query:expr, $sql:expr) => {{
+        let mut query = $query;
+        for bind in &$sql.binds {
+            query = match bind {
+                $crate::store::Bind::Text(text) => query.bind(text.clone()),
+                $crate::store::Bind::Int(n) => query.bind(*n),
+                $crate::store::Bind::Bool(b) => query.bind(*b),
+            };
+        }
+        query
+    }};
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

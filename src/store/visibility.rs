@@ -18,3 +18,53 @@ pub fn book_readable(book: &str, viewer: &str, role: &str) -> String {
                 WHERE bg.book_id = {book}.id AND bm.user_id = {viewer})))"
     )
 }
+
+/// DESIGN.md's rule for one annotation row `a`, except the clause for replies (which
+/// [`visible_cte`] adds by walking threads from their roots): the viewer's own note; a note
+/// shared with a group the viewer is a member of now; a public note. A note hidden by
+/// moderation stays visible only to its author and to its moderators (the group's owner and
+/// facilitators; admins for public notes).
+pub fn annotation_rule(a: &str, viewer: &str, role: &str) -> String {
+    format!(
+        "({a}.author_id = {viewer} \
+          OR ({a}.audience = 'public' AND ({a}.hidden = FALSE OR {role} = 'admin')) \
+          OR ({a}.audience = 'group' AND EXISTS ( \
+                SELECT 1 FROM memberships gm \
+                WHERE gm.group_id = {a}.group_id AND gm.user_id = {viewer} \
+                  AND ({a}.hidden = FALSE OR gm.role IN ('owner', 'facilitator')))))"
+    )
+}
+
+/// A recursive CTE `visible(id)`: every annotation the viewer may read whose thread root
+/// matches `roots` (a condition on the root row `a`). A reply is reached only through the
+/// note it answers, so it is never visible to anyone who cannot see that note.
+pub fn visible_cte(roots: &str, viewer: &str, role: &str) -> String {
+    let rule = annotation_rule("a", viewer, role);
+    let readable = book_readable("b", viewer, role);
+    format!(
+        "visible(id) AS ( \
+            SELECT a.id FROM annotations a JOIN books b ON b.id = a.book_id \
+            WHERE a.reply_to IS NULL AND {roots} AND {readable} AND {rule} \
+          UNION ALL \
+            SELECT a.id FROM annotations a JOIN visible v ON a.reply_to = v.id WHERE {rule})"
+    )
+}
+
+/// The reader's margin preference as a filter on visible rows `a`; it only ever narrows.
+/// Their own notes always pass. `margin` is 'none' | 'groups' | 'everyone'; with
+/// `reading_first`, others' notes on a passage pass only once the viewer has a note there or
+/// has revealed the passage. Muted authors never pass.
+pub fn margin_filter(a: &str, viewer: &str, margin: &str, reading_first: &str) -> String {
+    format!(
+        "({a}.author_id = {viewer} OR ( \
+            ({margin} = 'everyone' OR ({margin} = 'groups' AND {a}.audience = 'group')) \
+            AND NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.user_id = {viewer} AND mu.muted_id = {a}.author_id) \
+            AND ({reading_first} = FALSE \
+                 OR EXISTS (SELECT 1 FROM annotations mine \
+                            WHERE mine.book_id = {a}.book_id AND mine.passage_id = {a}.passage_id \
+                              AND mine.author_id = {viewer} AND mine.deleted = FALSE) \
+                 OR EXISTS (SELECT 1 FROM reveals rv \
+                            WHERE rv.user_id = {viewer} AND rv.book_id = {a}.book_id \
+                              AND rv.passage_id = {a}.passage_id))))"
+    )
+}

@@ -1,0 +1,585 @@
+//! Annotations: create, read, edit, delete; listings, counts and search on a book. Every
+//! answer comes from the store's visibility rule; the margin preference only narrows it.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::books::readable_book;
+use super::error::{ApiError, ApiResult};
+use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
+use super::pagination::{self, decode_cursor, page};
+use crate::app::AppState;
+use crate::store::annotations::{
+    AnnotationEdit, AnnotationRow, Audience, Deleted, ListFilter, Margin, MarginMode,
+    NewAnnotation, Order, cursor_of,
+};
+use crate::store::rfc3339;
+use crate::store::users::User;
+
+const MOTIVATIONS: [&str; 4] = ["highlighting", "commenting", "replying", "bookmarking"];
+const MAX_BODY_CHARS: usize = 20_000;
+const MAX_TAGS: usize = 20;
+/// Characters of context kept on each side of a quote, for re-anchoring.
+const CONTEXT_CHARS: usize = 32;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", post(create))
+        .route("/{id}", get(get_one).patch(edit).delete(delete))
+}
+
+/// Routes under `/api/books/{id}`.
+pub fn book_router() -> Router<AppState> {
+    Router::new()
+        .route("/{id}/annotations", get(list))
+        .route("/{id}/annotations/counts", get(counts))
+        .route("/{id}/passages/{passage}/reveal", post(reveal))
+}
+
+/// An annotation as the API shows it to `viewer`.
+pub fn annotation_json(row: &AnnotationRow, viewer: Option<&User>) -> Value {
+    let audience = match row.audience() {
+        Audience::Group(group) => json!({ "group": group }),
+        other => json!(other.kind()),
+    };
+    let author = if row.anonymous || row.author_id.is_none() {
+        json!({ "id": null, "display_name": "Anonymous" })
+    } else {
+        json!({ "id": row.author_id, "display_name": row.author_name })
+    };
+    json!({
+        "id": row.id,
+        "book_id": row.book_id,
+        "passage_id": row.passage_id,
+        "chapter": row.chapter,
+        "start": row.start_pos,
+        "end": row.end_pos,
+        "exact": row.exact,
+        "prefix": row.prefix,
+        "suffix": row.suffix,
+        "cfi": row.cfi,
+        "motivation": row.motivation,
+        "body": row.body,
+        "body_html": row.body_html,
+        "tags": row.tags(),
+        "color": row.color,
+        "audience": audience,
+        "reply_to": row.reply_to,
+        "author": author,
+        "mine": viewer.is_some_and(|v| row.is_by(v)),
+        "hidden": row.hidden,
+        "deleted": row.deleted,
+        "written_blind": row.written_blind,
+        "replies": row.replies,
+        "created": rfc3339(row.created_at),
+        "updated": rfc3339(row.updated_at),
+    })
+}
+
+/// `"private"`, `"public"` or `{"group": id}` as the contract spells an audience.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AudienceInput {
+    Kind(String),
+    Group { group: Uuid },
+}
+
+impl AudienceInput {
+    fn parse(self) -> ApiResult<Audience> {
+        match self {
+            AudienceInput::Group { group } => Ok(Audience::Group(group)),
+            AudienceInput::Kind(kind) => match kind.as_str() {
+                "private" => Ok(Audience::Private),
+                "public" => Ok(Audience::Public),
+                _ => Err(ApiError::bad_request(
+                    "audience must be \"private\", \"public\" or {\"group\": id}",
+                )),
+            },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateRequest {
+    book_id: Uuid,
+    passage_id: Option<String>,
+    start: Option<i64>,
+    end: Option<i64>,
+    exact: Option<String>,
+    prefix: Option<String>,
+    suffix: Option<String>,
+    body: Option<String>,
+    audience: Option<AudienceInput>,
+    reply_to: Option<Uuid>,
+    #[serde(default)]
+    tags: Vec<String>,
+    color: Option<String>,
+    motivation: Option<String>,
+}
+
+/// Where a note sits: validated against the passage's normalized text.
+struct Anchor {
+    passage_id: String,
+    chapter: i64,
+    ordinal: i64,
+    start: i64,
+    end: i64,
+    exact: String,
+    prefix: String,
+    suffix: String,
+    cfi: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Json(mut req): Json<CreateRequest>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    readable_book(&state, req.book_id, Some(&user)).await?;
+    let audience = req
+        .audience
+        .take()
+        .map(AudienceInput::parse)
+        .transpose()?
+        .unwrap_or(Audience::Private);
+    check_audience(&state, &user, &audience).await?;
+    let body = clean_body(req.body.clone())?;
+    let tags = clean_tags(req.tags.clone())?;
+    let color = clean_color(req.color.clone())?;
+
+    let (anchor, motivation) = match req.reply_to {
+        Some(parent_id) => {
+            let parent = state
+                .store
+                .annotation(Some(&user), parent_id)
+                .await?
+                .filter(|p| p.book_id == req.book_id.to_string())
+                .ok_or_else(|| ApiError::not_found("the note replied to"))?;
+            if !audience.within(&parent.audience()) {
+                return Err(ApiError::bad_request(
+                    "a reply cannot reach a wider audience than the note it answers",
+                ));
+            }
+            let anchor = Anchor {
+                passage_id: parent.passage_id,
+                chapter: parent.chapter,
+                ordinal: parent.ordinal,
+                start: parent.start_pos,
+                end: parent.end_pos,
+                exact: parent.exact,
+                prefix: parent.prefix,
+                suffix: parent.suffix,
+                cfi: parent.cfi,
+            };
+            (anchor, "replying".to_owned())
+        }
+        None => {
+            let anchor = validate_anchor(&state, req.book_id, &req).await?;
+            let motivation = match req.motivation.clone() {
+                Some(m) if m == "replying" => {
+                    return Err(ApiError::bad_request("a reply needs reply_to"));
+                }
+                Some(m) => m,
+                None if body.is_some() => "commenting".to_owned(),
+                None => "highlighting".to_owned(),
+            };
+            (anchor, motivation)
+        }
+    };
+    if !MOTIVATIONS.contains(&motivation.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "motivation must be one of {}",
+            MOTIVATIONS.join(", ")
+        )));
+    }
+    let margin = state.store.effective_margin(user.id, req.book_id).await?;
+    let written_blind = margin.my_reading_first
+        && !state
+            .store
+            .has_seen_passage(user.id, req.book_id, &anchor.passage_id)
+            .await?;
+    let new = NewAnnotation {
+        book_id: req.book_id,
+        author: user.id,
+        passage_id: anchor.passage_id,
+        chapter: anchor.chapter,
+        ordinal: anchor.ordinal,
+        start: anchor.start,
+        end: anchor.end,
+        exact: anchor.exact,
+        prefix: anchor.prefix,
+        suffix: anchor.suffix,
+        cfi: anchor.cfi,
+        motivation,
+        body,
+        tags,
+        color,
+        audience,
+        reply_to: req.reply_to,
+        written_blind,
+    };
+    let id = state.store.insert_annotation(&new).await?;
+    let row = state
+        .store
+        .annotation(Some(&user), id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("annotation {id} vanished after insert"))?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(annotation_json(&row, Some(&user))),
+    ))
+}
+
+/// Checks the range against the passage's normalized text (offsets in code points, as the
+/// W3C TextPositionSelector counts) and derives prefix, suffix and a CFI.
+async fn validate_anchor(state: &AppState, book: Uuid, req: &CreateRequest) -> ApiResult<Anchor> {
+    let passage_id = req
+        .passage_id
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_request("passage_id is required"))?;
+    let passage = state
+        .store
+        .passage(book, passage_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("passage {passage_id:?} is not in this book"))
+        })?;
+    let chars: Vec<char> = passage.text.chars().collect();
+    let length = chars.len() as i64;
+    let (start, end) = match (req.start, req.end) {
+        (Some(start), Some(end)) => (start, end),
+        _ => return Err(ApiError::bad_request("start and end are required")),
+    };
+    if !(0 <= start && start < end && end <= length) {
+        return Err(ApiError::bad_request(format!(
+            "the range {start}..{end} must satisfy 0 <= start < end <= {length} (the passage's length in code points)"
+        )));
+    }
+    let slice = |from: i64, to: i64| chars[from as usize..to as usize].iter().collect::<String>();
+    let exact = slice(start, end);
+    if req.exact.as_deref() != Some(exact.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "exact must be the passage text from {start} to {end}: {exact:?}"
+        )));
+    }
+    let prefix = slice((start - CONTEXT_CHARS as i64).max(0), start);
+    let suffix = slice(end, (end + CONTEXT_CHARS as i64).min(length));
+    // A client's context must agree with the text (it may send less of it, not other text).
+    if req.prefix.as_deref().is_some_and(|p| !prefix.ends_with(p)) {
+        return Err(ApiError::bad_request(format!(
+            "prefix must be the text before the quote: {prefix:?}"
+        )));
+    }
+    if req
+        .suffix
+        .as_deref()
+        .is_some_and(|s| !suffix.starts_with(s))
+    {
+        return Err(ApiError::bad_request(format!(
+            "suffix must be the text after the quote: {suffix:?}"
+        )));
+    }
+    // Offsets count the passage's normalized text; the CFI names the passage element and the
+    // range within its text.
+    let element = passage
+        .cfi
+        .trim_start_matches("epubcfi(")
+        .trim_end_matches(')');
+    let cfi = format!("epubcfi({element},/1:{start},/1:{end})");
+    Ok(Anchor {
+        passage_id: passage.id,
+        chapter: passage.chapter,
+        ordinal: passage.ordinal,
+        start,
+        end,
+        exact,
+        prefix,
+        suffix,
+        cfi,
+    })
+}
+
+/// A group audience needs the author to be a member now.
+async fn check_audience(state: &AppState, user: &User, audience: &Audience) -> ApiResult<()> {
+    if let Audience::Group(group) = audience {
+        if state
+            .store
+            .membership_role(*group, user.id)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::forbidden(
+                "you can only share with a group you belong to",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn clean_body(body: Option<String>) -> ApiResult<Option<String>> {
+    match body {
+        Some(body) if body.chars().count() > MAX_BODY_CHARS => Err(ApiError::bad_request(format!(
+            "body must be at most {MAX_BODY_CHARS} characters"
+        ))),
+        Some(body) if body.trim().is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+fn clean_tags(tags: Vec<String>) -> ApiResult<Vec<String>> {
+    let mut clean: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().to_owned();
+        if tag.is_empty() || tag.chars().count() > 50 {
+            return Err(ApiError::bad_request("each tag must be 1 to 50 characters"));
+        }
+        if !clean.contains(&tag) {
+            clean.push(tag);
+        }
+    }
+    if clean.len() > MAX_TAGS {
+        return Err(ApiError::bad_request(format!("at most {MAX_TAGS} tags")));
+    }
+    Ok(clean)
+}
+
+fn clean_color(color: Option<String>) -> ApiResult<Option<String>> {
+    const NAMED: [&str; 6] = ["yellow", "green", "blue", "pink", "purple", "orange"];
+    match color {
+        None => Ok(None),
+        Some(c) if NAMED.contains(&c.as_str()) => Ok(Some(c)),
+        Some(c)
+            if c.len() == 7
+                && c.starts_with('#')
+                && c[1..].chars().all(|h| h.is_ascii_hexdigit()) =>
+        {
+            Ok(Some(c))
+        }
+        Some(_) => Err(ApiError::bad_request(format!(
+            "color must be one of {} or #rrggbb",
+            NAMED.join(", ")
+        ))),
+    }
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<Value>> {
+    let row = state
+        .store
+        .annotation(viewer.as_ref(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("annotation"))?;
+    Ok(axum::Json(annotation_json(&row, viewer.as_ref())))
+}
+
+/// The note if the caller wrote it: 404 when they cannot see it (existence must not leak),
+/// 403 when they can but it is someone else's.
+async fn own_annotation(state: &AppState, user: &User, id: Uuid) -> ApiResult<AnnotationRow> {
+    let row = state
+        .store
+        .annotation(Some(user), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("annotation"))?;
+    if !row.is_by(user) {
+        return Err(ApiError::forbidden("only a note's author may change it"));
+    }
+    if row.deleted {
+        return Err(ApiError::new(StatusCode::GONE, "this note was deleted"));
+    }
+    Ok(row)
+}
+
+/// `Some(null)` clears a field, absence leaves it alone.
+fn double_option<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Deserialize)]
+struct EditRequest {
+    #[serde(default, deserialize_with = "double_option")]
+    body: Option<Option<String>>,
+    tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    color: Option<Option<String>>,
+    audience: Option<AudienceInput>,
+    motivation: Option<String>,
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<EditRequest>,
+) -> ApiResult<axum::Json<Value>> {
+    let row = own_annotation(&state, &user, id).await?;
+    let audience = req.audience.map(AudienceInput::parse).transpose()?;
+    if let Some(audience) = &audience {
+        check_audience(&state, &user, audience).await?;
+        if let Some(parent) = &row.reply_to {
+            let parent = parent.parse().map_err(anyhow::Error::from)?;
+            let parent = state.store.annotation(Some(&user), parent).await?;
+            if !parent.is_some_and(|p| audience.within(&p.audience())) {
+                return Err(ApiError::bad_request(
+                    "a reply cannot reach a wider audience than the note it answers",
+                ));
+            }
+        }
+    }
+    if let Some(motivation) = &req.motivation {
+        let is_reply = row.reply_to.is_some();
+        if !MOTIVATIONS.contains(&motivation.as_str()) || (motivation == "replying") != is_reply {
+            return Err(ApiError::bad_request(
+                "that motivation does not fit this note",
+            ));
+        }
+    }
+    let body = match req.body {
+        Some(body) => Some(clean_body(body)?),
+        None => None,
+    };
+    let edit = AnnotationEdit {
+        body,
+        tags: req.tags.map(clean_tags).transpose()?,
+        color: req.color.map(clean_color).transpose()?,
+        audience,
+        motivation: req.motivation,
+    };
+    state.store.update_annotation(id, &edit).await?;
+    let row = state
+        .store
+        .annotation(Some(&user), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("annotation"))?;
+    Ok(axum::Json(annotation_json(&row, Some(&user))))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    own_annotation(&state, &user, id).await?;
+    match state.store.delete_annotation(id).await? {
+        Deleted::Removed | Deleted::Tombstoned => Ok(StatusCode::NO_CONTENT),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    chapter: Option<i64>,
+    passage: Option<String>,
+    tag: Option<String>,
+    author: Option<Uuid>,
+    audience: Option<String>,
+    motivation: Option<String>,
+    order: Option<Order>,
+    margin: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// The margin this request uses: `margin=` if named, else the caller's preference for the book.
+pub async fn request_margin(
+    state: &AppState,
+    viewer: Option<&User>,
+    book: Uuid,
+    asked: Option<&str>,
+) -> ApiResult<Margin> {
+    let mut margin = match viewer {
+        Some(user) => state.store.effective_margin(user.id, book).await?,
+        None => Margin::default(),
+    };
+    if let Some(asked) = asked {
+        margin.margin = MarginMode::parse(asked)
+            .ok_or_else(|| ApiError::bad_request("margin must be none, groups or everyone"))?;
+    }
+    Ok(margin)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path(book): Path<Uuid>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    readable_book(&state, book, viewer.as_ref()).await?;
+    let margin = request_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
+    let order = query.order.unwrap_or_default();
+    let limit = pagination::limit(
+        query.limit,
+        pagination::DEFAULT_LIMIT,
+        pagination::MAX_LIMIT,
+    )?;
+    let filter = ListFilter {
+        chapter: query.chapter,
+        passage: query.passage,
+        tag: query.tag,
+        author: query.author,
+        audience: query.audience,
+        motivation: query.motivation,
+        order,
+        after: decode_cursor(query.cursor.as_deref())?,
+        limit,
+        ..ListFilter::default()
+    };
+    let rows = state
+        .store
+        .annotations(viewer.as_ref(), book, &filter, Some(margin))
+        .await?;
+    Ok(axum::Json(page(
+        &rows,
+        limit,
+        |row| annotation_json(row, viewer.as_ref()),
+        |row| cursor_of(row, order),
+    )))
+}
+
+#[derive(Deserialize)]
+struct CountQuery {
+    chapter: Option<i64>,
+    margin: Option<String>,
+}
+
+/// `GET /api/books/{id}/annotations/counts`: notes per passage in the caller's margin.
+async fn counts(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path(book): Path<Uuid>,
+    Query(query): Query<CountQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    readable_book(&state, book, viewer.as_ref()).await?;
+    let margin = request_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
+    let counts = state
+        .store
+        .annotation_counts(viewer.as_ref(), book, query.chapter, margin)
+        .await?;
+    let items: Vec<Value> = counts
+        .iter()
+        .map(|(passage, n)| json!({ "passage_id": passage, "count": n }))
+        .collect();
+    Ok(axum::Json(json!({ "items": items, "next_cursor": null })))
+}
+
+/// "Show me the others' notes here": lifts my-reading-first for one passage.
+async fn reveal(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((book, passage)): Path<(Uuid, String)>,
+) -> ApiResult<StatusCode> {
+    readable_book(&state, book, Some(&user)).await?;
+    if state.store.passage(book, &passage).await?.is_none() {
+        return Err(ApiError::not_found("passage"));
+    }
+    state.store.reveal_passage(user.id, book, &passage).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

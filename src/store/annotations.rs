@@ -1,0 +1,598 @@
+//! Marginalia: notes, highlights, bookmarks and replies, always read through the visibility
+//! rule in [`super::visibility`].
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::books::viewer_binds;
+use super::users::User;
+use super::visibility::{margin_filter, visible_cte};
+use super::{Sql, Store, now_micros};
+use crate::{bind_all, with_db};
+
+/// Who may read a note, as its author chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    Private,
+    Group(Uuid),
+    Public,
+}
+
+impl Audience {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Audience::Private => "private",
+            Audience::Group(_) => "group",
+            Audience::Public => "public",
+        }
+    }
+
+    pub fn group(&self) -> Option<Uuid> {
+        match self {
+            Audience::Group(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Whether everyone who may read `self` may also read `wider` (for replies).
+    pub fn within(&self, wider: &Audience) -> bool {
+        match (self, wider) {
+            (Audience::Private, _) | (_, Audience::Public) => true,
+            (Audience::Group(a), Audience::Group(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    fn from_row(kind: &str, group: Option<&str>) -> Self {
+        match (kind, group.and_then(|g| g.parse().ok())) {
+            ("public", _) => Audience::Public,
+            ("group", Some(group)) => Audience::Group(group),
+            _ => Audience::Private,
+        }
+    }
+}
+
+/// Whose notes besides their own a reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MarginMode {
+    None,
+    #[default]
+    Groups,
+    Everyone,
+}
+
+impl MarginMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarginMode::None => "none",
+            MarginMode::Groups => "groups",
+            MarginMode::Everyone => "everyone",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "none" => Some(MarginMode::None),
+            "groups" => Some(MarginMode::Groups),
+            "everyone" => Some(MarginMode::Everyone),
+            _ => None,
+        }
+    }
+}
+
+/// A reader's effective margin for one book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Margin {
+    pub margin: MarginMode,
+    pub my_reading_first: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnnotationRow {
+    pub id: String,
+    pub book_id: String,
+    pub author_id: Option<String>,
+    pub author_name: Option<String>,
+    pub passage_id: String,
+    pub chapter: i64,
+    pub ordinal: i64,
+    pub start_pos: i64,
+    pub end_pos: i64,
+    pub exact: String,
+    pub prefix: String,
+    pub suffix: String,
+    pub cfi: String,
+    pub motivation: String,
+    pub body: Option<String>,
+    pub body_html: Option<String>,
+    pub tags: String,
+    pub color: Option<String>,
+    pub audience: String,
+    pub group_id: Option<String>,
+    pub reply_to: Option<String>,
+    pub hidden: bool,
+    pub deleted: bool,
+    pub anonymous: bool,
+    pub written_blind: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub replies: i64,
+}
+
+impl AnnotationRow {
+    pub fn audience(&self) -> Audience {
+        Audience::from_row(&self.audience, self.group_id.as_deref())
+    }
+
+    pub fn tags(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+
+    pub fn is_by(&self, user: &User) -> bool {
+        self.author_id.as_deref() == Some(user.id.to_string().as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    #[default]
+    Newest,
+    Reading,
+}
+
+/// What to list, besides "what the viewer may see on this book".
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub chapter: Option<i64>,
+    pub passage: Option<String>,
+    pub tag: Option<String>,
+    pub author: Option<Uuid>,
+    /// "private", "public", "group", or a group id.
+    pub audience: Option<String>,
+    pub motivation: Option<String>,
+    /// Words to find in the body, tags or quote.
+    pub text: Option<String>,
+    pub id: Option<Uuid>,
+    pub order: Order,
+    /// The position after which the page starts: `(created_at, id)` for newest-first,
+    /// `(chapter, ordinal, start, created_at, id)` for reading order, as [`cursor_of`] makes.
+    pub after: Option<Vec<serde_json::Value>>,
+    pub limit: i64,
+}
+
+/// The cursor of a row under `order`.
+pub fn cursor_of(row: &AnnotationRow, order: Order) -> Vec<serde_json::Value> {
+    use serde_json::json;
+    match order {
+        Order::Newest => vec![json!(row.created_at), json!(row.id)],
+        Order::Reading => vec![
+            json!(row.chapter),
+            json!(row.ordinal),
+            json!(row.start_pos),
+            json!(row.created_at),
+            json!(row.id),
+        ],
+    }
+}
+
+const COLUMNS: &str = "s.id, s.book_id, s.author_id, \
+    CASE WHEN s.anonymous THEN NULL ELSE u.display_name END AS author_name, \
+    s.passage_id, s.chapter, s.ordinal, s.start_pos, s.end_pos, s.exact, s.prefix, s.suffix, s.cfi, \
+    s.motivation, s.body, s.body_html, s.tags, s.color, s.audience, s.group_id, s.reply_to, \
+    s.hidden, s.deleted, s.anonymous, s.written_blind, s.created_at, s.updated_at";
+
+/// A new annotation, validated by the caller.
+#[derive(Debug, Clone)]
+pub struct NewAnnotation {
+    pub book_id: Uuid,
+    pub author: Uuid,
+    pub passage_id: String,
+    pub chapter: i64,
+    pub ordinal: i64,
+    pub start: i64,
+    pub end: i64,
+    pub exact: String,
+    pub prefix: String,
+    pub suffix: String,
+    pub cfi: String,
+    pub motivation: String,
+    pub body: Option<String>,
+    pub tags: Vec<String>,
+    pub color: Option<String>,
+    pub audience: Audience,
+    pub reply_to: Option<Uuid>,
+    pub written_blind: bool,
+}
+
+/// The fields an author may change.
+#[derive(Debug, Clone, Default)]
+pub struct AnnotationEdit {
+    pub body: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+    pub color: Option<Option<String>>,
+    pub audience: Option<Audience>,
+    pub motivation: Option<String>,
+}
+
+pub enum Deleted {
+    Removed,
+    /// Replies remain, so a tombstone keeps the thread together.
+    Tombstoned,
+}
+
+impl Store {
+    /// The annotations on `book` that `viewer` may see, filtered by their `margin` when given
+    /// (None: the visibility rule alone, as for fetching one note by id).
+    pub async fn annotations(
+        &self,
+        viewer: Option<&User>,
+        book: Uuid,
+        filter: &ListFilter,
+        margin: Option<Margin>,
+    ) -> sqlx::Result<Vec<AnnotationRow>> {
+        let mut sql = Sql::default();
+        let body = shown_annotations(&mut sql, viewer, book, filter, margin);
+        let mut conditions = vec!["TRUE".to_owned()];
+        if let Some(passage) = &filter.passage {
+            conditions.push(format!("s.passage_id = {}", sql.arg(passage.as_str())));
+        }
+        if let Some(tag) = &filter.tag {
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id AND t.tag = {})",
+                sql.arg(tag.as_str())
+            ));
+        }
+        if let Some(author) = filter.author {
+            conditions.push(format!(
+                "s.author_id = {} AND s.anonymous = FALSE",
+                sql.arg(author.to_string())
+            ));
+        }
+        if let Some(audience) = &filter.audience {
+            let condition = match audience.as_str() {
+                kind @ ("private" | "public" | "group") => {
+                    format!("s.audience = {}", sql.arg(kind))
+                }
+                group => format!("s.group_id = {}", sql.arg(group)),
+            };
+            conditions.push(condition);
+        }
+        if let Some(motivation) = &filter.motivation {
+            conditions.push(format!("s.motivation = {}", sql.arg(motivation.as_str())));
+        }
+        if let Some(text) = &filter.text {
+            let pattern = sql.arg(format!("%{}%", super::escape_like(&text.to_lowercase())));
+            conditions.push(format!(
+                "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE {pattern} ESCAPE '\\' \
+                 OR LOWER(s.tags) LIKE {pattern} ESCAPE '\\' OR LOWER(s.exact) LIKE {pattern} ESCAPE '\\')"
+            ));
+        }
+        if let Some(id) = filter.id {
+            conditions.push(format!("s.id = {}", sql.arg(id.to_string())));
+        }
+        let order = match filter.order {
+            Order::Newest => "s.created_at DESC, s.id DESC",
+            Order::Reading => "s.chapter, s.ordinal, s.start_pos, s.created_at, s.id",
+        };
+        if let Some(after) = &filter.after {
+            conditions.push(after_condition(&mut sql, filter.order, after));
+        }
+        let limit = sql.arg(filter.limit);
+        sql.text = format!(
+            "{body} SELECT {COLUMNS}, \
+                (SELECT COUNT(*) FROM shown r WHERE r.reply_to = s.id) AS replies \
+             FROM shown s LEFT JOIN users u ON u.id = s.author_id \
+             WHERE {} ORDER BY {order} LIMIT {limit}",
+            conditions.join(" AND ")
+        );
+        with_db!(&self.db, |pool| bind_all!(sqlx::query_as(&sql.text), sql)
+            .fetch_all(pool)
+            .await)
+    }
+
+    /// How many notes the viewer's margin shows on each passage of a chapter.
+    pub async fn annotation_counts(
+        &self,
+        viewer: Option<&User>,
+        book: Uuid,
+        chapter: Option<i64>,
+        margin: Margin,
+    ) -> sqlx::Result<Vec<(String, i64)>> {
+        let mut sql = Sql::default();
+        let filter = ListFilter {
+            chapter,
+            ..ListFilter::default()
+        };
+        let body = shown_annotations(&mut sql, viewer, book, &filter, Some(margin));
+        sql.text = format!(
+            "{body} SELECT s.passage_id, COUNT(*) AS n FROM shown s GROUP BY s.passage_id ORDER BY s.passage_id"
+        );
+        with_db!(&self.db, |pool| bind_all!(sqlx::query_as(&sql.text), sql)
+            .fetch_all(pool)
+            .await)
+    }
+
+    /// One annotation by id, if the viewer may read it.
+    pub async fn annotation(
+        &self,
+        viewer: Option<&User>,
+        id: Uuid,
+    ) -> sqlx::Result<Option<AnnotationRow>> {
+        let Some(book) = self.annotation_book(id).await? else {
+            return Ok(None);
+        };
+        let filter = ListFilter {
+            id: Some(id),
+            limit: 1,
+            ..ListFilter::default()
+        };
+        Ok(self
+            .annotations(viewer, book, &filter, None)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The book an annotation belongs to, whoever may see it (for routing a lookup only).
+    async fn annotation_book(&self, id: Uuid) -> sqlx::Result<Option<Uuid>> {
+        let sql = "SELECT book_id FROM annotations WHERE id = $1";
+        let book: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await)?;
+        Ok(book.and_then(|b| b.parse().ok()))
+    }
+
+    pub async fn insert_annotation(&self, new: &NewAnnotation) -> sqlx::Result<Uuid> {
+        let id = Uuid::now_v7();
+        let now = now_micros();
+        let body_html = new.body.as_deref().map(crate::markdown::render);
+        let tags = serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into());
+        with_db!(&self.db, |pool| {
+            async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO annotations (id, book_id, author_id, passage_id, chapter, ordinal,
+                     start_pos, end_pos, exact, prefix, suffix, cfi, motivation, body, body_html,
+                     tags, color, audience, group_id, reply_to, written_blind, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                         $17, $18, $19, $20, $21, $22, $22)",
+            )
+            .bind(id.to_string())
+            .bind(new.book_id.to_string())
+            .bind(new.author.to_string())
+            .bind(&new.passage_id)
+            .bind(new.chapter)
+            .bind(new.ordinal)
+            .bind(new.start)
+            .bind(new.end)
+            .bind(&new.exact)
+            .bind(&new.prefix)
+            .bind(&new.suffix)
+            .bind(&new.cfi)
+            .bind(&new.motivation)
+            .bind(&new.body)
+            .bind(&body_html)
+            .bind(&tags)
+            .bind(&new.color)
+            .bind(new.audience.kind())
+            .bind(new.audience.group().map(|g| g.to_string()))
+            .bind(new.reply_to.map(|r| r.to_string()))
+            .bind(new.written_blind)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for tag in &new.tags {
+                sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
+                    .bind(id.to_string())
+                    .bind(tag)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        }
+        .await
+        })?;
+        Ok(id)
+    }
+
+    /// Applies an author's edit; `created_at` never changes, `updated_at` does.
+    pub async fn update_annotation(&self, id: Uuid, edit: &AnnotationEdit) -> sqlx::Result<()> {
+        let mut sql = Sql::default();
+        let mut sets = vec![format!("updated_at = {}", sql.arg(now_micros()))];
+        if let Some(body) = &edit.body {
+            let html = body.as_deref().map(crate::markdown::render);
+            match (body, html) {
+                (Some(body), Some(html)) => {
+                    sets.push(format!("body = {}", sql.arg(body.as_str())));
+                    sets.push(format!("body_html = {}", sql.arg(html)));
+                }
+                _ => sets.push("body = NULL, body_html = NULL".to_owned()),
+            }
+        }
+        if let Some(tags) = &edit.tags {
+            let json = serde_json::to_string(tags).unwrap_or_else(|_| "[]".into());
+            sets.push(format!("tags = {}", sql.arg(json)));
+        }
+        if let Some(color) = &edit.color {
+            match color {
+                Some(color) => sets.push(format!("color = {}", sql.arg(color.as_str()))),
+                None => sets.push("color = NULL".to_owned()),
+            }
+        }
+        if let Some(audience) = &edit.audience {
+            sets.push(format!("audience = {}", sql.arg(audience.kind())));
+            match audience.group() {
+                Some(group) => sets.push(format!("group_id = {}", sql.arg(group.to_string()))),
+                None => sets.push("group_id = NULL".to_owned()),
+            }
+        }
+        if let Some(motivation) = &edit.motivation {
+            sets.push(format!("motivation = {}", sql.arg(motivation.as_str())));
+        }
+        sql.text = format!(
+            "UPDATE annotations SET {} WHERE id = {}",
+            sets.join(", "),
+            sql.arg(id.to_string())
+        );
+        let tags = edit.tags.clone();
+        with_db!(&self.db, |pool| async {
+            let mut tx = pool.begin().await?;
+            bind_all!(sqlx::query(&sql.text), sql)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(tags) = &tags {
+                sqlx::query("DELETE FROM annotation_tags WHERE annotation_id = $1")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                for tag in tags {
+                    sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
+                        .bind(id.to_string())
+                        .bind(tag)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await
+        }
+        .await)
+    }
+
+    /// Deletes a note; one with replies becomes a tombstone that keeps no words of its author.
+    pub async fn delete_annotation(&self, id: Uuid) -> sqlx::Result<Deleted> {
+        let id = id.to_string();
+        with_db!(&self.db, |pool| async {
+            let mut tx = pool.begin().await?;
+            let replies: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM annotations WHERE reply_to = $1")
+                    .bind(&id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let outcome = if replies > 0 {
+                sqlx::query(
+                    "UPDATE annotations SET deleted = TRUE, body = NULL, body_html = NULL,
+                         tags = '[]', color = NULL, updated_at = $2 WHERE id = $1",
+                )
+                .bind(&id)
+                .bind(now_micros())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM annotation_tags WHERE annotation_id = $1")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                Deleted::Tombstoned
+            } else {
+                sqlx::query("DELETE FROM annotations WHERE id = $1")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                Deleted::Removed
+            };
+            tx.commit().await?;
+            Ok(outcome)
+        }
+        .await)
+    }
+
+    /// Whether `user` has a note of their own on a passage, or has revealed it.
+    pub async fn has_seen_passage(
+        &self,
+        user: Uuid,
+        book: Uuid,
+        passage: &str,
+    ) -> sqlx::Result<bool> {
+        let sql = "SELECT
+                (SELECT COUNT(*) FROM annotations WHERE author_id = $1 AND book_id = $2
+                     AND passage_id = $3 AND deleted = FALSE)
+              + (SELECT COUNT(*) FROM reveals WHERE user_id = $1 AND book_id = $2 AND passage_id = $3)";
+        let n: i64 = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(user.to_string())
+            .bind(book.to_string())
+            .bind(passage)
+            .fetch_one(pool)
+            .await)?;
+        Ok(n > 0)
+    }
+
+    /// Records that the reader chose to see others' notes on a passage.
+    pub async fn reveal_passage(&self, user: Uuid, book: Uuid, passage: &str) -> sqlx::Result<()> {
+        let sql = "INSERT INTO reveals (user_id, book_id, passage_id) VALUES ($1, $2, $3)
+                   ON CONFLICT DO NOTHING";
+        with_db!(&self.db, |pool| sqlx::query(sql)
+            .bind(user.to_string())
+            .bind(book.to_string())
+            .bind(passage)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+    }
+}
+
+/// The `WITH RECURSIVE visible(...), shown AS (...)` prefix shared by listings and counts:
+/// `visible` applies the rule, `shown` the reader's margin (when given).
+fn shown_annotations(
+    sql: &mut Sql,
+    viewer: Option<&User>,
+    book: Uuid,
+    filter: &ListFilter,
+    margin: Option<Margin>,
+) -> String {
+    let (viewer_id, role) = viewer_binds(viewer);
+    let viewer = sql.arg(viewer_id);
+    let role = sql.arg(role);
+    let mut roots = format!("a.book_id = {}", sql.arg(book.to_string()));
+    // Replies share their root's chapter and passage, so the scope can prune roots.
+    if let Some(chapter) = filter.chapter {
+        roots.push_str(&format!(" AND a.chapter = {}", sql.arg(chapter)));
+    }
+    if let Some(passage) = &filter.passage {
+        roots.push_str(&format!(
+            " AND a.passage_id = {}",
+            sql.arg(passage.as_str())
+        ));
+    }
+    let cte = visible_cte(&roots, &viewer, &role);
+    let preference = match margin {
+        Some(margin) => {
+            let mode = sql.arg(margin.margin.as_str());
+            let first = sql.arg(margin.my_reading_first);
+            margin_filter("a", &viewer, &mode, &first)
+        }
+        None => "TRUE".to_owned(),
+    };
+    format!(
+        "WITH RECURSIVE {cte}, \
+         shown AS (SELECT a.* FROM annotations a JOIN visible v ON v.id = a.id WHERE {preference})"
+    )
+}
+
+/// The keyset condition for the page after `after` under `order`.
+fn after_condition(sql: &mut Sql, order: Order, after: &[serde_json::Value]) -> String {
+    let int = |i: usize| after.get(i).and_then(|v| v.as_i64()).unwrap_or_default();
+    let text = |i: usize| {
+        after
+            .get(i)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match order {
+        Order::Newest => format!(
+            "(s.created_at, s.id) < ({}, {})",
+            sql.arg(int(0)),
+            sql.arg(text(1))
+        ),
+        Order::Reading => format!(
+            "(s.chapter, s.ordinal, s.start_pos, s.created_at, s.id) > ({}, {}, {}, {}, {})",
+            sql.arg(int(0)),
+            sql.arg(int(1)),
+            sql.arg(int(2)),
+            sql.arg(int(3)),
+            sql.arg(text(4))
+        ),
+    }
+}
