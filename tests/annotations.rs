@@ -1,0 +1,679 @@
+//! Annotations over HTTP: anchors, audiences, replies, edits, tombstones, the reader's margin,
+//! and concurrent writers.
+
+mod common;
+
+use common::{TestApp, expect_problem};
+use serde_json::{Value, json};
+
+both_databases!(
+    group_members_share_and_outsiders_see_nothing,
+    bad_anchors_and_fields_are_refused,
+    only_the_author_edits_or_deletes,
+    replies_stay_within_their_parent_audience,
+    margin_preferences_filter_but_never_widen,
+    my_reading_first_hides_until_i_write_or_reveal,
+    muted_readers_disappear,
+    sixty_four_concurrent_writers_lose_nothing,
+);
+
+/// A book and the first passage with at least 20 characters of text.
+async fn book_and_passage(app: &TestApp) -> (String, Value) {
+    let book = app.import_fixture("alice.epub").await;
+    let passages: Value = app
+        .client()
+        .get(app.url(&format!("/api/books/{book}/passages?limit=200")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let passage = passages["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
+        .unwrap()
+        .clone();
+    (book, passage)
+}
+
+/// The body of a note on `passage` from character 5 to 15.
+fn note(book: &str, passage: &Value, body: &str, audience: Value) -> Value {
+    let text: Vec<char> = passage["text"].as_str().unwrap().chars().collect();
+    json!({
+        "book_id": book,
+        "passage_id": passage["id"],
+        "start": 5,
+        "end": 15,
+        "exact": text[5..15].iter().collect::<String>(),
+        "body": body,
+        "audience": audience,
+    })
+}
+
+async fn post_note(app: &TestApp, client: &reqwest::Client, body: &Value) -> Value {
+    let response = client
+        .post(app.url("/api/annotations"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    response.json().await.unwrap()
+}
+
+async fn listed(app: &TestApp, client: &reqwest::Client, book: &str, query: &str) -> Vec<Value> {
+    let response = client
+        .get(app.url(&format!("/api/books/{book}/annotations?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["items"].as_array().unwrap().clone()
+}
+
+fn bodies(items: &[Value]) -> Vec<String> {
+    let mut bodies: Vec<String> = items
+        .iter()
+        .map(|n| n["body"].as_str().unwrap_or("").to_owned())
+        .collect();
+    bodies.sort();
+    bodies
+}
+
+async fn group_with(
+    app: &TestApp,
+    owner: &reqwest::Client,
+    members: &[&reqwest::Client],
+) -> String {
+    let group: Value = owner
+        .post(app.url("/api/groups"))
+        .json(&json!({"name": "Reading circle", "description": "", "rules": "Be kind.", "open": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = group["id"].as_str().unwrap().to_owned();
+    for member in members {
+        let invite: Value = owner
+            .post(app.url(&format!("/api/groups/{id}/invites")))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let joined = member
+            .post(app.url("/api/groups/join"))
+            .json(&json!({"code": invite["code"], "accept_rules": true}))
+            .send()
+            .await
+            .unwrap();
+        assert!(joined.status().is_success());
+    }
+    id
+}
+
+async fn group_members_share_and_outsiders_see_nothing(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let (ann, _) = app.reader("ann").await;
+    let (ben, _) = app.reader("ben").await;
+    let (cat, _) = app.reader("cat").await;
+    let group = group_with(&app, &ann, &[&ben]).await;
+
+    let shared = post_note(
+        &app,
+        &ann,
+        &note(&book, &passage, "ann to group", json!({"group": group})),
+    )
+    .await;
+    assert_eq!(shared["audience"]["group"], group.as_str());
+    assert_eq!(shared["author"]["display_name"], "ann the reader");
+    assert!(shared["author"].get("username").is_none());
+    assert!(
+        shared["body_html"]
+            .as_str()
+            .unwrap()
+            .contains("ann to group")
+    );
+    post_note(
+        &app,
+        &ben,
+        &note(&book, &passage, "ben to group", json!({"group": group})),
+    )
+    .await;
+    post_note(
+        &app,
+        &ann,
+        &note(&book, &passage, "ann private", json!("private")),
+    )
+    .await;
+    post_note(
+        &app,
+        &ben,
+        &note(&book, &passage, "ben private", json!("private")),
+    )
+    .await;
+
+    let for_ben = listed(
+        &app,
+        &ben,
+        &book,
+        &format!("passage={}", passage["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(
+        bodies(&for_ben),
+        ["ann to group", "ben private", "ben to group"]
+    );
+    let for_ann = listed(&app, &ann, &book, "margin=everyone").await;
+    assert_eq!(
+        bodies(&for_ann),
+        ["ann private", "ann to group", "ben to group"]
+    );
+
+    for margin in ["", "margin=everyone", "margin=groups"] {
+        assert!(
+            listed(&app, &cat, &book, margin).await.is_empty(),
+            "cat sees nothing ({margin})"
+        );
+    }
+    let id = shared["id"].as_str().unwrap();
+    expect_problem(
+        cat.get(app.url(&format!("/api/annotations/{id}")))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    expect_problem(
+        app.client()
+            .get(app.url(&format!("/api/annotations/{id}")))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    let counts: Value = cat
+        .get(app.url(&format!(
+            "/api/books/{book}/annotations/counts?margin=everyone"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(counts["items"].as_array().unwrap().is_empty());
+    let counts: Value = ben
+        .get(app.url(&format!("/api/books/{book}/annotations/counts")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counts["items"][0]["count"], 3);
+
+    // An outsider cannot share into the group.
+    let refused = cat
+        .post(app.url("/api/annotations"))
+        .json(&note(&book, &passage, "intruder", json!({"group": group})))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(refused, 403).await;
+}
+
+async fn bad_anchors_and_fields_are_refused(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let (reader, _) = app.reader("val").await;
+    let length = passage["text"].as_str().unwrap().chars().count() as i64;
+    let good = note(&book, &passage, "ok", json!("private"));
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (json!({"passage_id": "nope"}), 400, "not in this book"),
+        (json!({"start": 10, "end": 10}), 400, "start < end"),
+        (json!({"start": -1}), 400, "0 <= start"),
+        (json!({"end": length + 1}), 400, "end <="),
+        (json!({"exact": "something else"}), 400, "exact must be"),
+        (json!({"prefix": "not the prefix"}), 400, "prefix"),
+        (json!({"audience": "friends"}), 400, "audience"),
+        (json!({"color": "javascript:alert(1)"}), 400, "color"),
+        (json!({"tags": [""]}), 400, "tag"),
+        (json!({"motivation": "shouting"}), 400, "motivation"),
+        (json!({"reply_to": uuid::Uuid::new_v4()}), 404, "replied to"),
+        (json!({"book_id": uuid::Uuid::new_v4()}), 404, "book"),
+        (json!({"body": "x".repeat(20_001)}), 400, "body"),
+    ];
+    for (change, status, message) in cases {
+        let mut body = good.clone();
+        for (key, value) in change.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let response = reader
+            .post(app.url("/api/annotations"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let detail = expect_problem(response, status).await;
+        assert!(detail.contains(message), "{change}: {detail}");
+    }
+    let missing = reader
+        .post(app.url("/api/annotations"))
+        .json(&json!({"book_id": book}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(missing, 400).await;
+    let not_uuid = reader
+        .get(app.url("/api/annotations/12"))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(not_uuid.status().as_u16(), 400 | 404));
+    assert_eq!(
+        app.count("annotations").await,
+        0,
+        "nothing stored by refused requests"
+    );
+    post_note(&app, &reader, &good).await;
+}
+
+async fn only_the_author_edits_or_deletes(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let (ann, _) = app.reader("ann").await;
+    let (bob, _) = app.reader("bob").await;
+    let public = post_note(&app, &ann, &note(&book, &passage, "first", json!("public"))).await;
+    let private = post_note(
+        &app,
+        &ann,
+        &note(&book, &passage, "secret", json!("private")),
+    )
+    .await;
+    let id = public["id"].as_str().unwrap();
+    let private_id = private["id"].as_str().unwrap();
+
+    let edit = |client: &reqwest::Client, id: &str, body: Value| {
+        client
+            .patch(app.url(&format!("/api/annotations/{id}")))
+            .json(&body)
+            .send()
+    };
+    expect_problem(
+        edit(&bob, id, json!({"body": "hijacked"})).await.unwrap(),
+        403,
+    )
+    .await;
+    expect_problem(
+        edit(&bob, private_id, json!({"body": "x"})).await.unwrap(),
+        404,
+    )
+    .await;
+    expect_problem(
+        bob.delete(app.url(&format!("/api/annotations/{id}")))
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    expect_problem(
+        bob.delete(app.url(&format!("/api/annotations/{private_id}")))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let edited = edit(
+        &ann,
+        id,
+        json!({"body": "*second*", "tags": ["theme", "theme", "war"], "color": "green"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(edited.status(), 200);
+    let edited: Value = edited.json().await.unwrap();
+    assert_eq!(edited["body"], "*second*");
+    assert_eq!(edited["body_html"], "<p><em>second</em></p>\n");
+    assert_eq!(edited["tags"], json!(["theme", "war"]));
+    assert_eq!(edited["created"], public["created"]);
+    assert_ne!(edited["updated"], public["updated"]);
+    let tagged = listed(&app, &bob, &book, "margin=everyone&tag=war").await;
+    assert_eq!(tagged.len(), 1);
+
+    // A note with a reply leaves a tombstone; one without disappears.
+    let reply =
+        json!({"book_id": book, "reply_to": id, "body": "I disagree", "audience": "public"});
+    let reply = post_note(&app, &bob, &reply).await;
+    assert_eq!(reply["motivation"], "replying");
+    assert_eq!(reply["passage_id"], public["passage_id"]);
+    let deleted = ann
+        .delete(app.url(&format!("/api/annotations/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let tombstone: Value = bob
+        .get(app.url(&format!("/api/annotations/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tombstone["deleted"], true);
+    assert!(tombstone["body"].is_null());
+    assert_eq!(tombstone["replies"], 1);
+    let reply_id = reply["id"].as_str().unwrap();
+    assert_eq!(
+        bob.get(app.url(&format!("/api/annotations/{reply_id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    ann.delete(app.url(&format!("/api/annotations/{private_id}")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(
+        ann.get(app.url(&format!("/api/annotations/{private_id}")))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+}
+
+async fn replies_stay_within_their_parent_audience(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let (ann, _) = app.reader("ann").await;
+    let (ben, _) = app.reader("ben").await;
+    let (cy, _) = app.reader("cy").await;
+    let group = group_with(&app, &ann, &[&ben]).await;
+    let root = post_note(
+        &app,
+        &ann,
+        &note(&book, &passage, "group root", json!({"group": group})),
+    )
+    .await;
+    let root_id = root["id"].as_str().unwrap();
+
+    let wider = ben
+        .post(app.url("/api/annotations"))
+        .json(
+            &json!({"book_id": book, "reply_to": root_id, "body": "to all", "audience": "public"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let detail = expect_problem(wider, 400).await;
+    assert!(detail.contains("wider audience"), "{detail}");
+    post_note(&app, &ben, &json!({"book_id": book, "reply_to": root_id, "body": "group reply", "audience": {"group": group}})).await;
+
+    // Widening the root later does not widen the reply written for the group.
+    let widened = ann
+        .patch(app.url(&format!("/api/annotations/{root_id}")))
+        .json(&json!({"audience": "public"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(widened.status(), 200);
+    let seen = listed(&app, &cy, &book, "margin=everyone").await;
+    assert_eq!(bodies(&seen), ["group root"]);
+    assert_eq!(
+        seen[0]["replies"], 0,
+        "cy is not told about replies she cannot read"
+    );
+    // Narrowing the root hides the whole thread from those who lose the root.
+    post_note(&app, &cy, &json!({"book_id": book, "reply_to": root_id, "body": "cy public reply", "audience": "public"})).await;
+    ann.patch(app.url(&format!("/api/annotations/{root_id}")))
+        .json(&json!({"audience": "private"}))
+        .send()
+        .await
+        .unwrap();
+    let seen = listed(&app, &cy, &book, "margin=everyone").await;
+    assert_eq!(
+        bodies(&seen),
+        Vec::<String>::new(),
+        "cy's own reply under an unreadable note is unreadable"
+    );
+}
+
+async fn margin_preferences_filter_but_never_widen(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let (ann, _) = app.reader("ann").await;
+    let (ben, _) = app.reader("ben").await;
+    let group = group_with(&app, &ann, &[&ben]).await;
+    post_note(
+        &app,
+        &ann,
+        &note(&book, &passage, "ann public", json!("public")),
+    )
+    .await;
+    post_note(
+        &app,
+        &ann,
+        &note(&book, &passage, "ann group", json!({"group": group})),
+    )
+    .await;
+    post_note(
+        &app,
+        &ann,
+        &note(&book, &passage, "ann private", json!("private")),
+    )
+    .await;
+    post_note(
+        &app,
+        &ben,
+        &note(&book, &passage, "ben own", json!("private")),
+    )
+    .await;
+
+    let prefs: Value = ben
+        .get(app.url("/api/me/preferences"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(prefs["margin"], "groups", "new accounts start with groups");
+    assert_eq!(
+        bodies(&listed(&app, &ben, &book, "").await),
+        ["ann group", "ben own"]
+    );
+    assert_eq!(
+        bodies(&listed(&app, &ben, &book, "margin=none").await),
+        ["ben own"]
+    );
+    assert_eq!(
+        bodies(&listed(&app, &ben, &book, "margin=everyone").await),
+        ["ann group", "ann public", "ben own"]
+    );
+    expect_problem(
+        ben.get(app.url(&format!("/api/books/{book}/annotations?margin=all")))
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+
+    let put = ben
+        .put(app.url("/api/me/preferences"))
+        .json(&json!({"margin": "none", "books": {book.clone(): {"margin": "everyone"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    assert_eq!(
+        bodies(&listed(&app, &ben, &book, "").await),
+        ["ann group", "ann public", "ben own"]
+    );
+    ben.put(app.url("/api/me/preferences"))
+        .json(&json!({"books": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bodies(&listed(&app, &ben, &book, "").await), ["ben own"]);
+    let bad = ben
+        .put(app.url("/api/me/preferences"))
+        .json(&json!({"margin": "loud"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad, 400).await;
+}
+
+async fn my_reading_first_hides_until_i_write_or_reveal(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let (ann, _) = app.reader("ann").await;
+    let (ben, _) = app.reader("ben").await;
+    post_note(
+        &app,
+        &ann,
+        &note(&book, &passage, "ann public", json!("public")),
+    )
+    .await;
+    ben.put(app.url("/api/me/preferences"))
+        .json(&json!({"margin": "everyone", "my_reading_first": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(listed(&app, &ben, &book, "").await.is_empty());
+    let mine = post_note(
+        &app,
+        &ben,
+        &note(&book, &passage, "ben first", json!("private")),
+    )
+    .await;
+    assert_eq!(mine["written_blind"], true);
+    assert_eq!(
+        bodies(&listed(&app, &ben, &book, "").await),
+        ["ann public", "ben first"]
+    );
+    let second = post_note(
+        &app,
+        &ben,
+        &note(&book, &passage, "ben second", json!("private")),
+    )
+    .await;
+    assert_eq!(
+        second["written_blind"], false,
+        "written after seeing the others"
+    );
+
+    // Revealing works too, per passage.
+    let (cy, _) = app.reader("cy").await;
+    cy.put(app.url("/api/me/preferences"))
+        .json(&json!({"margin": "everyone", "my_reading_first": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(listed(&app, &cy, &book, "").await.is_empty());
+    let passage_id = passage["id"].as_str().unwrap();
+    let reveal = cy
+        .post(app.url(&format!("/api/books/{book}/passages/{passage_id}/reveal")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reveal.status(), 204);
+    assert_eq!(bodies(&listed(&app, &cy, &book, "").await), ["ann public"]);
+}
+
+async fn muted_readers_disappear(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let (ann, _) = app.reader("ann").await;
+    let (troll, troll_user) = app.reader("troll").await;
+    post_note(
+        &app,
+        &ann,
+        &note(&book, &passage, "ann public", json!("public")),
+    )
+    .await;
+    post_note(
+        &app,
+        &troll,
+        &note(&book, &passage, "troll public", json!("public")),
+    )
+    .await;
+    let troll_id = troll_user["id"].as_str().unwrap();
+    let mute = ann
+        .post(app.url("/api/me/mutes"))
+        .json(&json!({"user_id": troll_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mute.status(), 204);
+    assert_eq!(
+        bodies(&listed(&app, &ann, &book, "margin=everyone").await),
+        ["ann public"]
+    );
+    let mutes: Value = ann
+        .get(app.url("/api/me/mutes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mutes["items"][0]["display_name"], "troll the reader");
+    let unmute = ann
+        .delete(app.url(&format!("/api/me/mutes/{troll_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unmute.status(), 204);
+    assert_eq!(listed(&app, &ann, &book, "margin=everyone").await.len(), 2);
+    let own = ann
+        .post(app.url("/api/me/mutes"))
+        .json(&json!({"user_id": troll_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 204);
+    let nobody = ann
+        .post(app.url("/api/me/mutes"))
+        .json(&json!({"user_id": uuid::Uuid::new_v4()}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(nobody, 404).await;
+}
+
+async fn sixty_four_concurrent_writers_lose_nothing(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let mut clients = Vec::new();
+    for i in 0..8 {
+        clients.push(app.reader(&format!("writer{i}")).await.0);
+    }
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let client = clients[i % clients.len()].clone();
+            let body = note(&book, &passage, &format!("note {i}"), json!("public"));
+            let url = app.url("/api/annotations");
+            tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status() })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 201);
+    }
+    assert_eq!(app.count("annotations").await, 64);
+    let all = listed(&app, &clients[0], &book, "margin=everyone&limit=500").await;
+    assert_eq!(all.len(), 64);
+}
