@@ -376,6 +376,13 @@ async fn only_the_author_edits_or_deletes(app: TestApp) {
     assert_eq!(tombstone["deleted"], true);
     assert!(tombstone["body"].is_null());
     assert_eq!(tombstone["replies"], 1);
+    let late = bob
+        .post(app.url("/api/annotations"))
+        .json(&json!({"book_id": book, "reply_to": id, "body": "too late", "audience": "public"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(late, 410).await;
     let reply_id = reply["id"].as_str().unwrap();
     assert_eq!(
         bob.get(app.url(&format!("/api/annotations/{reply_id}")))

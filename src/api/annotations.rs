@@ -160,6 +160,12 @@ async fn create(
                 .await?
                 .filter(|p| p.book_id == req.book_id.to_string())
                 .ok_or_else(|| ApiError::not_found("the note replied to"))?;
+            if parent.deleted {
+                return Err(ApiError::new(
+                    StatusCode::GONE,
+                    "the note replied to was deleted",
+                ));
+            }
             if !audience.within(&parent.audience()) {
                 return Err(ApiError::bad_request(
                     "a reply cannot reach a wider audience than the note it answers",
