@@ -165,6 +165,30 @@ enum Op {
         book: usize,
         access: Access,
     },
+    /// `actor` removes `target` from the group; their notes stay with it.
+    Remove {
+        actor: usize,
+        group: usize,
+        target: usize,
+    },
+    /// `actor` makes `target` a facilitator or a member.
+    SetRole {
+        actor: usize,
+        group: usize,
+        target: usize,
+        role: GRole,
+    },
+    /// `actor` hands the group to `target`.
+    Transfer {
+        actor: usize,
+        group: usize,
+        target: usize,
+    },
+    /// `actor` ends the group; its notes go back to their authors.
+    DeleteGroup {
+        actor: usize,
+        group: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -205,10 +229,10 @@ fn op(users: usize, groups: usize) -> impl Strategy<Value = Op> {
     let user = 0..users;
     let note = 0..64usize;
     prop_oneof![
-        12 => (user.clone(), 0..BOOKS.len(), 0..PASSAGES, audience(groups)).prop_map(
+        20 => (user.clone(), 0..BOOKS.len(), 0..PASSAGES, audience(groups)).prop_map(
             |(author, book, passage, audience)| Op::Note { author, book, passage, audience }
         ),
-        8 => (user.clone(), note.clone(), prop::bool::weighted(0.2), audience(groups)).prop_map(
+        12 => (user.clone(), note.clone(), prop::bool::weighted(0.2), audience(groups)).prop_map(
             |(author, parent, any, audience)| Op::Reply { author, parent, any, audience }
         ),
         2 => note.clone().prop_map(|note| Op::Hide { note }),
@@ -243,6 +267,18 @@ fn op(users: usize, groups: usize) -> impl Strategy<Value = Op> {
             .prop_map(|(note, other)| Op::Delete { note, other }),
         2 => (note, audience(groups)).prop_map(|(note, audience)| Op::Edit { note, audience }),
         1 => (0..BOOKS.len(), access(groups)).prop_map(|(book, access)| Op::Access { book, access }),
+        1 => (user.clone(), 0..groups, user.clone())
+            .prop_map(|(actor, group, target)| Op::Remove { actor, group, target }),
+        1 => (
+            user.clone(),
+            0..groups,
+            user.clone(),
+            prop_oneof![Just(GRole::Facilitator), Just(GRole::Member)]
+        )
+            .prop_map(|(actor, group, target, role)| Op::SetRole { actor, group, target, role }),
+        1 => (user.clone(), 0..groups, user.clone())
+            .prop_map(|(actor, group, target)| Op::Transfer { actor, group, target }),
+        1 => (user, 0..groups).prop_map(|(actor, group)| Op::DeleteGroup { actor, group }),
     ]
 }
 
@@ -263,7 +299,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             prop::collection::vec(role, users),
             prop::collection::vec(group, groups),
             prop::collection::vec(access(groups), BOOKS.len()),
-            prop::collection::vec(op(users, groups), 20..60),
+            prop::collection::vec(op(users, groups), 30..80),
         )
             .prop_map(|(roles, groups, books, ops)| Scenario {
                 roles,
@@ -1139,6 +1175,129 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
         }
         Op::Access { book, ref access } => {
             set_access(world, book, access).await;
+        }
+        Op::Remove {
+            actor,
+            group,
+            target,
+        } => {
+            let (role, target_role) = (model.role_in(actor, group), model.role_in(target, group));
+            let expected = match (role, target_role) {
+                (None, _) => 404,
+                (Some(GRole::Member), _) => 403,
+                _ if actor == target => 409,
+                (_, None) => 404,
+                (Some(GRole::Facilitator), Some(GRole::Owner | GRole::Facilitator)) => 403,
+                _ => 204,
+            };
+            let (id, target_id) = (&world.group_ids[group], &world.user_ids[target]);
+            let (status, answer) = call(
+                world.clients[actor].delete(
+                    world
+                        .app
+                        .url(&format!("/api/groups/{id}/members/{target_id}")),
+                ),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?}: expected {expected}, got {status} {answer}"
+            );
+            if status == 204 {
+                world.model.groups[group].members.remove(&target);
+            }
+        }
+        Op::SetRole {
+            actor,
+            group,
+            target,
+            role,
+        } => {
+            let expected = match (model.role_in(actor, group), model.role_in(target, group)) {
+                (None, _) => 404,
+                (Some(GRole::Facilitator | GRole::Member), _) => 403,
+                (_, None) => 404,
+                (_, Some(GRole::Owner)) => 409,
+                _ => 204,
+            };
+            let (id, target_id) = (&world.group_ids[group], &world.user_ids[target]);
+            let role_name = if role == GRole::Facilitator {
+                "facilitator"
+            } else {
+                "member"
+            };
+            let (status, answer) = call(
+                world.clients[actor]
+                    .patch(
+                        world
+                            .app
+                            .url(&format!("/api/groups/{id}/members/{target_id}")),
+                    )
+                    .json(&json!({ "role": role_name })),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?}: expected {expected}, got {status} {answer}"
+            );
+            if status == 204 {
+                world.model.groups[group].members.insert(target, role);
+            }
+        }
+        Op::Transfer {
+            actor,
+            group,
+            target,
+        } => {
+            let expected = match (model.role_in(actor, group), model.role_in(target, group)) {
+                (None, _) => 404,
+                (Some(GRole::Facilitator | GRole::Member), _) => 403,
+                (_, None) => 404,
+                _ => 204,
+            };
+            let id = &world.group_ids[group];
+            let (status, answer) = call(
+                world.clients[actor]
+                    .post(world.app.url(&format!("/api/groups/{id}/transfer")))
+                    .json(&json!({ "user_id": world.user_ids[target] })),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?}: expected {expected}, got {status} {answer}"
+            );
+            if status == 204 && actor != target {
+                let members = &mut world.model.groups[group].members;
+                members.insert(actor, GRole::Facilitator);
+                members.insert(target, GRole::Owner);
+            }
+        }
+        Op::DeleteGroup { actor, group } => {
+            let expected = match model.role_in(actor, group) {
+                None => 404,
+                Some(GRole::Owner) => 204,
+                Some(_) => 403,
+            };
+            let id = &world.group_ids[group];
+            let (status, answer) =
+                call(world.clients[actor].delete(world.app.url(&format!("/api/groups/{id}"))))
+                    .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?}: expected {expected}, got {status} {answer}"
+            );
+            if status == 204 {
+                let _ = writeln!(world.log, "    -> group {group} ends");
+                world.model.end_group(group);
+            }
         }
     }
     Ok(())
