@@ -561,8 +561,8 @@ struct World {
     librarian: Client,
     group_ids: Vec<String>,
     book_ids: Vec<String>,
-    /// Per book, the passages notes are written on: (id, text).
-    passages: Vec<Vec<(String, String)>>,
+    /// Per book, the passages notes are written on: (id, text, chapter).
+    passages: Vec<Vec<(String, String, i64)>>,
     model: Model,
     /// For failure messages: every op with what happened.
     log: String,
@@ -632,7 +632,7 @@ async fn setup(backend: Backend, scenario: &Scenario) -> Option<World> {
         let book: Value = response.json().await.unwrap();
         let id = book["id"].as_str().unwrap().to_owned();
         let all = ok(librarian.get(app.url(&format!("/api/books/{id}/passages")))).await;
-        let long: Vec<(String, String)> = all["items"]
+        let long: Vec<(String, String, i64)> = all["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -641,6 +641,7 @@ async fn setup(backend: Backend, scenario: &Scenario) -> Option<World> {
                 (
                     p["id"].as_str().unwrap().to_owned(),
                     p["text"].as_str().unwrap().to_owned(),
+                    p["chapter"].as_i64().unwrap(),
                 )
             })
             .collect();
@@ -799,7 +800,7 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
             } else {
                 201
             };
-            let (passage_id, text) = &world.passages[book][passage];
+            let (passage_id, text, _) = &world.passages[book][passage];
             let end = 3 + (notes % 8);
             let exact: String = text.chars().skip(2).take(end - 2).collect();
             let body = json!({
@@ -1447,6 +1448,42 @@ fn compare_sets(
     Ok(())
 }
 
+/// The counts endpoint against the oracle's notes per passage among `want`.
+async fn check_counts(
+    world: &World,
+    client: &Client,
+    book: usize,
+    query: &str,
+    want: &BTreeSet<usize>,
+    context: &str,
+) -> Check {
+    let book_id = &world.book_ids[book];
+    let url = format!(
+        "/api/books/{book_id}/annotations/counts?{}",
+        query.trim_start_matches('&')
+    );
+    let (status, body) = call(client.get(world.app.url(&url))).await;
+    ensure!(status == 200, "{context}: counts answered {status} {body}");
+    let mut got = BTreeMap::new();
+    for item in body["items"].as_array().cloned().unwrap_or_default() {
+        got.insert(
+            item["passage_id"].as_str().unwrap_or_default().to_owned(),
+            item["count"].as_u64().unwrap_or_default() as usize,
+        );
+    }
+    let mut expected = BTreeMap::new();
+    for &i in want {
+        let passage = world.passages[book][world.model.notes[i].passage].0.clone();
+        *expected.entry(passage).or_insert(0) += 1;
+    }
+    ensure!(
+        got == expected,
+        "{context}: counts {got:?}, oracle {expected:?} from [{}]",
+        describe(world, want)
+    );
+    Ok(())
+}
+
 async fn check_viewer(world: &World, viewer: Viewer) -> Check {
     let model = &world.model;
     let client = match viewer {
@@ -1524,29 +1561,20 @@ async fn check_viewer(world: &World, viewer: Viewer) -> Check {
                 }
             }
 
-            let url = format!(
-                "/api/books/{book_id}/annotations/counts?{}",
-                query.trim_start_matches('&')
-            );
-            let (status, body) = call(client.get(world.app.url(&url))).await;
-            ensure!(status == 200, "{context}: counts answered {status} {body}");
-            let mut got = BTreeMap::new();
-            for item in body["items"].as_array().cloned().unwrap_or_default() {
-                got.insert(
-                    item["passage_id"].as_str().unwrap_or_default().to_owned(),
-                    item["count"].as_u64().unwrap_or_default() as usize,
-                );
-            }
-            let mut expected = BTreeMap::new();
-            for &i in &want {
-                let passage = world.passages[book][model.notes[i].passage].0.clone();
-                *expected.entry(passage).or_insert(0) += 1;
-            }
-            ensure!(
-                got == expected,
-                "{context}: counts {got:?}, oracle {expected:?} from [{}]",
-                describe(world, &want)
-            );
+            check_counts(world, client, book, &query, &want, &context).await?;
+
+            // One chapter alone, listed and counted (replies are in their root's chapter).
+            let chapter = world.passages[book][PASSAGES - 1].2;
+            let want_chapter: BTreeSet<usize> = want
+                .iter()
+                .copied()
+                .filter(|&i| world.passages[book][model.notes[i].passage].2 == chapter)
+                .collect();
+            let query = format!("{query}&chapter={chapter}");
+            let context = format!("{context}, chapter {chapter}");
+            let listed = walk(world, client, book, &query, 4, &context).await?;
+            compare_sets(world, &listed, &want_chapter, &context)?;
+            check_counts(world, client, book, &query, &want_chapter, &context).await?;
         }
     }
 
