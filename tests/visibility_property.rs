@@ -450,7 +450,8 @@ impl Model {
     }
 
     /// The reader's margin narrows what they may read: own notes always pass; `none` shows
-    /// nothing else, `groups` only group notes, `everyone` all; muted authors never pass;
+    /// nothing else, `groups` only group notes, `everyone` all; muted authors never pass,
+    /// except on notes they anonymized (a mute must not reveal whose those are);
     /// with my-reading-first, others' notes on a passage pass only once the reader wrote a
     /// note there or revealed it.
     fn margin_passes(&self, viewer: Viewer, note: usize, margin: Margin) -> bool {
@@ -467,7 +468,7 @@ impl Model {
             return by_mode && !margin.reading_first;
         };
         by_mode
-            && !self.mutes.contains(&(user, n.author))
+            && (n.anonymous || !self.mutes.contains(&(user, n.author)))
             && (!margin.reading_first
                 || self.has_written(user, n.book, n.passage)
                 || self.reveals.contains(&(user, n.book, n.passage)))
@@ -1329,7 +1330,8 @@ fn check_item(
     world.compared.set(world.compared.get() + 1);
     let model = &world.model;
     let n = &model.notes[note];
-    let author = if n.anonymous {
+    // Only the author still sees an anonymized note as theirs.
+    let author = if n.anonymous && viewer != Some(n.author) {
         Value::Null
     } else {
         json!(world.user_ids[n.author])

@@ -47,7 +47,11 @@ pub fn annotation_json(row: &AnnotationRow, viewer: Option<&User>) -> Value {
         Audience::Group(group) => json!({ "group": group }),
         other => json!(other.kind()),
     };
-    let author = if row.anonymous || row.author_id.is_none() {
+    let mine = viewer.filter(|v| row.is_by(v));
+    let author = if let Some(me) = mine {
+        // An author still knows their own anonymized notes.
+        json!({ "id": me.id, "display_name": me.display_name })
+    } else if row.anonymous || row.author_id.is_none() {
         json!({ "id": null, "display_name": "Anonymous" })
     } else {
         json!({ "id": row.author_id, "display_name": row.author_name })
@@ -71,7 +75,7 @@ pub fn annotation_json(row: &AnnotationRow, viewer: Option<&User>) -> Value {
         "audience": audience,
         "reply_to": row.reply_to,
         "author": author,
-        "mine": viewer.is_some_and(|v| row.is_by(v)),
+        "mine": mine.is_some(),
         "hidden": row.hidden,
         "deleted": row.deleted,
         "written_blind": row.written_blind,

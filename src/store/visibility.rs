@@ -53,12 +53,14 @@ pub fn visible_cte(roots: &str, viewer: &str, role: &str) -> String {
 /// The reader's margin preference as a filter on visible rows `a`; it only ever narrows.
 /// Their own notes always pass. `margin` is 'none' | 'groups' | 'everyone'; with
 /// `reading_first`, others' notes on a passage pass only once the viewer has a note there or
-/// has revealed the passage. Muted authors never pass.
+/// has revealed the passage. Muted authors never pass, except on notes they anonymized: a
+/// mute must not become a way to learn whose those are.
 pub fn margin_filter(a: &str, viewer: &str, margin: &str, reading_first: &str) -> String {
     format!(
         "({a}.author_id = {viewer} OR ( \
             ({margin} = 'everyone' OR ({margin} = 'groups' AND {a}.audience = 'group')) \
-            AND NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.user_id = {viewer} AND mu.muted_id = {a}.author_id) \
+            AND ({a}.anonymous = TRUE OR NOT EXISTS ( \
+                SELECT 1 FROM mutes mu WHERE mu.user_id = {viewer} AND mu.muted_id = {a}.author_id)) \
             AND ({reading_first} = FALSE \
                  OR EXISTS (SELECT 1 FROM annotations mine \
                             WHERE mine.book_id = {a}.book_id AND mine.passage_id = {a}.passage_id \
