@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod me;
+pub mod moderation;
 pub mod pagination;
 pub mod preferences;
 
@@ -26,7 +27,11 @@ pub fn router(config: &Config) -> Router<AppState> {
         .nest("/auth", auth::router())
         .nest("/me", me::router().merge(preferences::router()))
         .nest("/books", books::router().merge(annotations::book_router()))
-        .nest("/annotations", annotations::router())
+        .nest(
+            "/annotations",
+            annotations::router().merge(moderation::annotation_router()),
+        )
+        .nest("/reports", moderation::router())
         .nest("/groups", groups::router())
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Added after the JSON limit so that uploads get their own.

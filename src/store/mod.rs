@@ -12,6 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub mod annotations;
 pub mod books;
 pub mod groups;
+pub mod moderation;
 pub mod preferences;
 pub mod sessions;
 pub mod tokens;
