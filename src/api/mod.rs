@@ -19,6 +19,7 @@ pub mod me;
 pub mod moderation;
 pub mod pagination;
 pub mod preferences;
+pub mod search;
 
 /// The API routes. JSON bodies are capped at `max_body_bytes`, refused from their declared
 /// length before any of it is read.
@@ -26,7 +27,12 @@ pub fn router(config: &Config) -> Router<AppState> {
     Router::new()
         .nest("/auth", auth::router())
         .nest("/me", me::router().merge(preferences::router()))
-        .nest("/books", books::router().merge(annotations::book_router()))
+        .nest(
+            "/books",
+            books::router()
+                .merge(annotations::book_router())
+                .merge(search::book_router()),
+        )
         .nest(
             "/annotations",
             annotations::router().merge(moderation::annotation_router()),

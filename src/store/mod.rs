@@ -14,6 +14,7 @@ pub mod books;
 pub mod groups;
 pub mod moderation;
 pub mod preferences;
+pub mod search;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
