@@ -9,6 +9,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::app::AppState;
 use crate::config::Config;
 
+pub mod account;
 pub mod annotations;
 pub mod auth;
 pub mod books;
@@ -26,7 +27,12 @@ pub mod search;
 pub fn router(config: &Config) -> Router<AppState> {
     Router::new()
         .nest("/auth", auth::router())
-        .nest("/me", me::router().merge(preferences::router()))
+        .nest(
+            "/me",
+            me::router()
+                .merge(preferences::router())
+                .merge(account::router()),
+        )
         .nest(
             "/books",
             books::router()

@@ -155,6 +155,9 @@ pub struct ListFilter {
     /// Words to find in the body, tags or quote.
     pub text: Option<String>,
     pub id: Option<Uuid>,
+    /// Only the viewer's own notes that still have words: anonymized ones included (they
+    /// are still the viewer's), tombstones not (they keep nothing of the viewer's).
+    pub mine: bool,
     pub order: Order,
     /// The position after which the page starts: `(created_at, id)` for newest-first,
     /// `(chapter, ordinal, start, created_at, id)` for reading order, as [`cursor_of`] makes.
@@ -271,6 +274,13 @@ impl Store {
         }
         if let Some(id) = filter.id {
             conditions.push(format!("s.id = {}", sql.arg(id.to_string())));
+        }
+        if filter.mine {
+            let me = viewer.map(|v| v.id.to_string()).unwrap_or_default();
+            conditions.push(format!(
+                "s.author_id = {} AND s.deleted = FALSE",
+                sql.arg(me)
+            ));
         }
         let order = match filter.order {
             Order::Newest => "s.created_at DESC, s.id DESC",
