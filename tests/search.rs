@@ -174,6 +174,9 @@ async fn hostile_queries_are_plain_words(app: TestApp) {
         &note_on(&book, &passage, "a hundred per cent", json!("private")),
     )
     .await;
+    let mut tagged = note_on(&book, &passage, "Über alles", json!("private"));
+    tagged["tags"] = json!(["alpha", "beta"]);
+    app.post_note(&ann, &tagged).await;
     for query in [
         "\"",
         "\"unterminated rabbit",
@@ -193,6 +196,8 @@ async fn hostile_queries_are_plain_words(app: TestApp) {
         "\\",
         "!!&&||",
         "<script>alert(1)</script>",
+        "[",
+        "]",
     ] {
         let found = search(&app, &ann, &book, query).await;
         // LIKE wildcards are literal: nothing matches everything.
@@ -209,6 +214,17 @@ async fn hostile_queries_are_plain_words(app: TestApp) {
         let found = search(&app, &ann, &book, query).await;
         assert!(!items(&found, "passages").is_empty(), "{query}");
     }
+    // Words in bodies and tags are still found, whatever their case or script.
+    let found = search(&app, &ann, &book, "Über").await;
+    assert_eq!(
+        items(&found, "annotations")[0]["snippet"],
+        "<mark>Über</mark> alles"
+    );
+    let found = search(&app, &ann, &book, "BET").await;
+    assert_eq!(
+        items(&found, "annotations")[0]["snippet"],
+        "alpha, <mark>bet</mark>a"
+    );
     let url = app.url(&format!("/api/books/{book}/search"));
     expect_problem(ann.get(&url).send().await.unwrap(), 400).await;
     expect_problem(

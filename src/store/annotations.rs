@@ -266,10 +266,16 @@ impl Store {
             conditions.push(format!("s.motivation = {}", sql.arg(motivation.as_str())));
         }
         if let Some(text) = &filter.text {
-            let pattern = sql.arg(format!("%{}%", super::escape_like(&text.to_lowercase())));
+            // The database lowers both sides alike (SQLite's LOWER only folds ASCII, so
+            // lowering the pattern in Rust would miss "Über" when asked for "Über"). Tags are
+            // matched one by one, not in their JSON text, whose brackets, quotes and commas
+            // would match queries like `[`.
+            let pattern = sql.arg(format!("%{}%", super::escape_like(text)));
             conditions.push(format!(
-                "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE {pattern} ESCAPE '\\' \
-                 OR LOWER(s.tags) LIKE {pattern} ESCAPE '\\' OR LOWER(s.exact) LIKE {pattern} ESCAPE '\\')"
+                "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
+                 OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
+                 OR EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id \
+                            AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\'))"
             ));
         }
         if let Some(id) = filter.id {
