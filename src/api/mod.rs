@@ -9,6 +9,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::app::AppState;
 use crate::config::Config;
 
+pub mod account;
 pub mod annotations;
 pub mod auth;
 pub mod books;
@@ -16,17 +17,33 @@ pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod me;
+pub mod moderation;
 pub mod pagination;
 pub mod preferences;
+pub mod search;
 
 /// The API routes. JSON bodies are capped at `max_body_bytes`, refused from their declared
 /// length before any of it is read.
 pub fn router(config: &Config) -> Router<AppState> {
     Router::new()
         .nest("/auth", auth::router())
-        .nest("/me", me::router().merge(preferences::router()))
-        .nest("/books", books::router().merge(annotations::book_router()))
-        .nest("/annotations", annotations::router())
+        .nest(
+            "/me",
+            me::router()
+                .merge(preferences::router())
+                .merge(account::router()),
+        )
+        .nest(
+            "/books",
+            books::router()
+                .merge(annotations::book_router())
+                .merge(search::book_router()),
+        )
+        .nest(
+            "/annotations",
+            annotations::router().merge(moderation::annotation_router()),
+        )
+        .nest("/reports", moderation::router())
         .nest("/groups", groups::router())
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Added after the JSON limit so that uploads get their own.

@@ -155,6 +155,9 @@ pub struct ListFilter {
     /// Words to find in the body, tags or quote.
     pub text: Option<String>,
     pub id: Option<Uuid>,
+    /// Only the viewer's own notes that still have words: anonymized ones included (they
+    /// are still the viewer's), tombstones not (they keep nothing of the viewer's).
+    pub mine: bool,
     pub order: Order,
     /// The position after which the page starts: `(created_at, id)` for newest-first,
     /// `(chapter, ordinal, start, created_at, id)` for reading order, as [`cursor_of`] makes.
@@ -263,14 +266,27 @@ impl Store {
             conditions.push(format!("s.motivation = {}", sql.arg(motivation.as_str())));
         }
         if let Some(text) = &filter.text {
-            let pattern = sql.arg(format!("%{}%", super::escape_like(&text.to_lowercase())));
+            // The database lowers both sides alike (SQLite's LOWER only folds ASCII, so
+            // lowering the pattern in Rust would miss "Über" when asked for "Über"). Tags are
+            // matched one by one, not in their JSON text, whose brackets, quotes and commas
+            // would match queries like `[`.
+            let pattern = sql.arg(format!("%{}%", super::escape_like(text)));
             conditions.push(format!(
-                "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE {pattern} ESCAPE '\\' \
-                 OR LOWER(s.tags) LIKE {pattern} ESCAPE '\\' OR LOWER(s.exact) LIKE {pattern} ESCAPE '\\')"
+                "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
+                 OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
+                 OR EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id \
+                            AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\'))"
             ));
         }
         if let Some(id) = filter.id {
             conditions.push(format!("s.id = {}", sql.arg(id.to_string())));
+        }
+        if filter.mine {
+            let me = viewer.map(|v| v.id.to_string()).unwrap_or_default();
+            conditions.push(format!(
+                "s.author_id = {} AND s.deleted = FALSE",
+                sql.arg(me)
+            ));
         }
         let order = match filter.order {
             Order::Newest => "s.created_at DESC, s.id DESC",

@@ -210,17 +210,19 @@ pub struct Left {
 }
 
 /// Taking the group's write lock (see the module docs); no row means no group.
-const LOCK_GROUP: &str = "UPDATE groups SET created_at = created_at WHERE id = $1";
-const ROLE_OF: &str = "SELECT role FROM memberships WHERE group_id = $1 AND user_id = $2";
+pub(super) const LOCK_GROUP: &str = "UPDATE groups SET created_at = created_at WHERE id = $1";
+pub(super) const ROLE_OF: &str =
+    "SELECT role FROM memberships WHERE group_id = $1 AND user_id = $2";
 const COUNT_MEMBERS: &str = "SELECT COUNT(*) FROM memberships WHERE group_id = $1";
 const ADD_MEMBER: &str = "INSERT INTO memberships (group_id, user_id, role, joined_at)
     VALUES ($1, $2, 'member', $3) ON CONFLICT (group_id, user_id) DO NOTHING";
 /// Every note shared with the group goes back to its author as private, so ending a group
 /// loses nobody's words and widens nothing. `updated_at` moves so that clients syncing by
 /// time see the change (so do the leave statements below).
-const NOTES_TO_PRIVATE: &str = "UPDATE annotations SET audience = 'private', group_id = NULL,
+pub(super) const NOTES_TO_PRIVATE: &str =
+    "UPDATE annotations SET audience = 'private', group_id = NULL,
     updated_at = $2 WHERE group_id = $1";
-const DELETE_GROUP: &str = "DELETE FROM groups WHERE id = $1";
+pub(super) const DELETE_GROUP: &str = "DELETE FROM groups WHERE id = $1";
 
 /// The caller's role in a group inside a transaction; `$tx` is `&mut Transaction`.
 macro_rules! role_in {

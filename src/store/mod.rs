@@ -9,10 +9,13 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub mod account;
 pub mod annotations;
 pub mod books;
 pub mod groups;
+pub mod moderation;
 pub mod preferences;
+pub mod search;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

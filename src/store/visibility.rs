@@ -70,3 +70,16 @@ pub fn margin_filter(a: &str, viewer: &str, margin: &str, reading_first: &str) -
                               AND rv.passage_id = {a}.passage_id))))"
     )
 }
+
+/// True when the viewer moderates annotation row `a`: the owner and facilitators of the group
+/// a group note is shared with, and admins for public notes. Private notes have no moderator:
+/// nobody but their author may read them, so nobody else may act on them.
+pub fn moderated_by(a: &str, viewer: &str, role: &str) -> String {
+    format!(
+        "(({a}.audience = 'group' AND EXISTS ( \
+                SELECT 1 FROM memberships mm \
+                WHERE mm.group_id = {a}.group_id AND mm.user_id = {viewer} \
+                  AND mm.role IN ('owner', 'facilitator'))) \
+          OR ({a}.audience = 'public' AND {role} = 'admin'))"
+    )
+}

@@ -307,3 +307,80 @@ pub async fn expect_problem(response: reqwest::Response, status: u16) -> String 
     assert!(!detail.is_empty(), "problem has a human message");
     detail
 }
+
+/// Sends `request` and returns its JSON body, failing the test on any non-2xx answer.
+pub async fn send(request: reqwest::RequestBuilder) -> Value {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let url = response.url().clone();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{url}: {status} {body}");
+    body
+}
+
+/// The JSON of a note on `passage` (characters 5 to 15) with `body` and `audience`.
+pub fn note_on(book: &str, passage: &Value, body: &str, audience: Value) -> Value {
+    let text: Vec<char> = passage["text"].as_str().unwrap().chars().collect();
+    json!({
+        "book_id": book,
+        "passage_id": passage["id"],
+        "start": 5,
+        "end": 15,
+        "exact": text[5..15].iter().collect::<String>(),
+        "body": body,
+        "audience": audience,
+    })
+}
+
+impl TestApp {
+    /// Imports `fixture` and returns it with its passages in reading order.
+    pub async fn book_with_passages(&self, fixture: &str) -> (String, Vec<Value>) {
+        let book = self.import_fixture(fixture).await;
+        let passages = send(
+            self.client()
+                .get(self.url(&format!("/api/books/{book}/passages?limit=500"))),
+        )
+        .await;
+        (book, passages["items"].as_array().unwrap().clone())
+    }
+
+    /// Posts a note as `client`, expecting 201, and returns it.
+    pub async fn post_note(&self, client: &reqwest::Client, body: &Value) -> Value {
+        let response = client
+            .post(self.url("/api/annotations"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        response.json().await.unwrap()
+    }
+
+    /// A new invite-only group owned by `owner` that each of `members` has joined.
+    pub async fn group_with(
+        &self,
+        owner: &reqwest::Client,
+        members: &[&reqwest::Client],
+    ) -> String {
+        let group = send(owner.post(self.url("/api/groups")).json(&json!({
+            "name": "Reading circle", "description": "", "rules": "Be kind.", "open": false,
+        })))
+        .await;
+        let id = group["id"].as_str().unwrap().to_owned();
+        for member in members {
+            let invite = send(
+                owner
+                    .post(self.url(&format!("/api/groups/{id}/invites")))
+                    .json(&json!({})),
+            )
+            .await;
+            send(
+                member
+                    .post(self.url("/api/groups/join"))
+                    .json(&json!({"code": invite["code"], "accept_rules": true})),
+            )
+            .await;
+        }
+        id
+    }
+}

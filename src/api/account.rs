@@ -1,0 +1,118 @@
+//! The account's lifecycle: `GET /api/me/export` (all my marginalia) and `DELETE /api/me`.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::routing::{delete, get};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_sessions::Session;
+
+use super::annotations::annotation_json;
+use super::error::{ApiError, ApiResult};
+use super::extract::{CurrentUser, Json};
+use super::pagination::MAX_LIMIT;
+use crate::app::AppState;
+use crate::auth::verify_password;
+use crate::store::account::SharedNotes;
+use crate::store::annotations::{ListFilter, Order, cursor_of};
+use crate::store::{now_micros, rfc3339};
+
+/// Routes under `/api/me`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", delete(delete_account))
+        .route("/export", get(export))
+}
+
+/// Every note I wrote on every book I can still read, read through the visibility rule.
+async fn export(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<axum::Json<Value>> {
+    let mut books = Vec::new();
+    for (id, title) in state.store.books_with_notes_by(&user).await? {
+        let book = id.parse().map_err(anyhow::Error::from)?;
+        let mut notes = Vec::new();
+        let mut filter = ListFilter {
+            mine: true,
+            order: Order::Reading,
+            limit: MAX_LIMIT,
+            ..ListFilter::default()
+        };
+        loop {
+            let rows = state
+                .store
+                .annotations(Some(&user), book, &filter, None)
+                .await?;
+            notes.extend(rows.iter().map(|row| annotation_json(row, Some(&user))));
+            match rows.last() {
+                Some(last) if rows.len() as i64 == filter.limit => {
+                    filter.after = Some(cursor_of(last, Order::Reading));
+                }
+                _ => break,
+            }
+        }
+        books.push(json!({ "id": id, "title": title, "annotations": notes }));
+    }
+    Ok(axum::Json(json!({
+        "exported": rfc3339(now_micros()),
+        "user": { "id": user.id, "username": user.username, "display_name": user.display_name },
+        "books": books,
+    })))
+}
+
+#[derive(Deserialize)]
+struct DeleteRequest {
+    password: String,
+    shared_notes: SharedNotes,
+}
+
+/// Deletes the caller's account after they confirm their password. Failed confirmations
+/// count against the login limiter, so a stolen session cannot guess the password here.
+async fn delete_account(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Json(req): Json<DeleteRequest>,
+) -> ApiResult<StatusCode> {
+    if let Some(wait) = state.login_limiter.retry_after(&user.username, peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many wrong passwords; try again later",
+        )
+        .with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        ));
+    }
+    let stored = state
+        .store
+        .user_credentials(&user.username)
+        .await?
+        .map(|(_, hash)| hash);
+    let password = req.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
+        .await
+        .map_err(anyhow::Error::from)?;
+    if !ok {
+        state
+            .login_limiter
+            .record_failure(&user.username, peer.ip());
+        return Err(ApiError::forbidden(
+            "that is not your password; the account was not deleted",
+        ));
+    }
+    state
+        .store
+        .delete_account(user.id, req.shared_notes)
+        .await?;
+    session
+        .flush()
+        .await
+        .map_err(|e| anyhow::anyhow!("ending session: {e}"))?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,152 @@
+//! Moderation: reporting notes, the report queue, hiding notes.
+//!
+//! A note the caller may not read is "not found" (its existence must not leak); a note they
+//! may read but do not moderate is 403. Moderators act only on what the visibility rule
+//! already shows them, so no private note ever reaches them.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::annotations::annotation_json;
+use super::error::{ApiError, ApiResult};
+use super::extract::{CurrentUser, Json, Path, Query};
+use super::pagination::{self, decode_cursor, page};
+use crate::app::AppState;
+use crate::store::rfc3339;
+
+const MAX_REASON_CHARS: usize = 1000;
+
+/// Routes under `/api/annotations`.
+pub fn annotation_router() -> Router<AppState> {
+    Router::new()
+        .route("/{id}/reports", post(report))
+        .route("/{id}/hide", post(hide))
+}
+
+/// Routes under `/api/reports`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(open_reports))
+}
+
+#[derive(Deserialize)]
+struct ReportRequest {
+    reason: String,
+}
+
+async fn report(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<ReportRequest>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    let reason = req.reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "reason must be 1 to {MAX_REASON_CHARS} characters"
+        )));
+    }
+    let note = state
+        .store
+        .annotation(Some(&user), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("annotation"))?;
+    if note.is_by(&user) {
+        return Err(ApiError::bad_request(
+            "you cannot report your own note; edit or delete it instead",
+        ));
+    }
+    if note.deleted {
+        return Err(ApiError::new(StatusCode::GONE, "this note was deleted"));
+    }
+    if state.store.has_open_report(id, user.id).await? {
+        return Err(ApiError::conflict(
+            "you have already reported this note; its moderators will look at it",
+        ));
+    }
+    let (report, created) = state.store.insert_report(id, user.id, reason).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "id": report,
+            "annotation_id": id,
+            "reason": reason,
+            "created": rfc3339(created),
+        })),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ReportsQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/reports`: the open reports the caller can act on.
+async fn open_reports(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<ReportsQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    let limit = pagination::limit(
+        query.limit,
+        pagination::DEFAULT_LIMIT,
+        pagination::MAX_LIMIT,
+    )?;
+    let after = decode_cursor::<(i64, String)>(query.cursor.as_deref())?;
+    let reports = state.store.open_reports(&user, after, limit).await?;
+    let mut listed = Vec::with_capacity(reports.len());
+    for report in reports {
+        let id: Uuid = report.annotation_id.parse().map_err(anyhow::Error::from)?;
+        // Read through the rule again, as every answer with a note in it is. A note deleted
+        // since the query above shows as null rather than shortening the page.
+        let note = state.store.annotation(Some(&user), id).await?;
+        let item = json!({
+            "id": report.id,
+            "annotation": note.map(|n| annotation_json(&n, Some(&user))),
+            "reason": report.reason,
+            "reporter": { "display_name": report.reporter_name },
+            "created": rfc3339(report.created_at),
+        });
+        listed.push((report, item));
+    }
+    Ok(axum::Json(page(
+        &listed,
+        limit,
+        |(_, item)| item.clone(),
+        |(report, _)| (report.created_at, report.id.clone()),
+    )))
+}
+
+#[derive(Deserialize)]
+struct HideRequest {
+    hidden: bool,
+}
+
+async fn hide(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<HideRequest>,
+) -> ApiResult<axum::Json<Value>> {
+    state
+        .store
+        .annotation(Some(&user), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("annotation"))?;
+    if !state.store.set_hidden(id, &user, req.hidden).await? {
+        return Err(ApiError::forbidden(
+            "only the group's owner and facilitators hide group notes, and admins public ones",
+        ));
+    }
+    let note = state
+        .store
+        .annotation(Some(&user), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("annotation"))?;
+    Ok(axum::Json(annotation_json(&note, Some(&user))))
+}

@@ -1,0 +1,247 @@
+//! `GET /api/books/{id}/search?q=`: passages matching the words of `q`, and the annotations
+//! the caller may see (after their margin) whose body, tags or quote contain `q`.
+//!
+//! Snippets are HTML: the text escaped, matches wrapped in `<mark>`…`</mark>`, nothing else.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::annotations::{annotation_json, request_margin};
+use super::books::readable_book;
+use super::error::{ApiError, ApiResult};
+use super::extract::{MaybeUser, Path, Query};
+use super::pagination::{self, decode_cursor, page};
+use crate::app::AppState;
+use crate::store::annotations::{AnnotationRow, ListFilter, Order, cursor_of};
+use crate::store::search::{MATCH_END, MATCH_START, search_terms};
+
+const MAX_QUERY_CHARS: usize = 200;
+const DEFAULT_LIMIT: i64 = 20;
+const MAX_LIMIT: i64 = 100;
+/// Characters of a note kept before its first match, and after it, in a snippet.
+const CONTEXT_BEFORE: usize = 60;
+const CONTEXT_AFTER: usize = 140;
+
+/// Routes under `/api/books`.
+pub fn book_router() -> Router<AppState> {
+    Router::new().route("/{id}/search", get(search))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    /// Page size and cursor of the passages.
+    limit: Option<i64>,
+    cursor: Option<String>,
+    /// Page size and cursor of the annotations.
+    annotations_limit: Option<i64>,
+    annotations_cursor: Option<String>,
+    margin: Option<String>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path(book): Path<Uuid>,
+    Query(query): Query<SearchQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    let q = query.q.as_deref().map(str::trim).unwrap_or_default();
+    if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "q must be 1 to {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    readable_book(&state, book, viewer.as_ref()).await?;
+    let margin = request_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
+
+    let limit = pagination::limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;
+    let hits = state
+        .store
+        .search_passages(book, &search_terms(q), after, limit)
+        .await?;
+    let passages = page(
+        &hits,
+        limit,
+        |hit| {
+            json!({
+                "id": hit.id,
+                "chapter": hit.chapter,
+                "ordinal": hit.ordinal,
+                "snippet": marked_html(&hit.snippet),
+            })
+        },
+        |hit| (hit.chapter, hit.ordinal),
+    );
+
+    let notes_limit = pagination::limit(query.annotations_limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let filter = ListFilter {
+        text: Some(q.to_owned()),
+        order: Order::Reading,
+        after: decode_cursor(query.annotations_cursor.as_deref())?,
+        limit: notes_limit,
+        ..ListFilter::default()
+    };
+    let rows = state
+        .store
+        .annotations(viewer.as_ref(), book, &filter, Some(margin))
+        .await?;
+    let annotations = page(
+        &rows,
+        notes_limit,
+        |row| {
+            let mut item = annotation_json(row, viewer.as_ref());
+            item["snippet"] = json!(note_snippet(row, q));
+            item
+        },
+        |row| cursor_of(row, Order::Reading),
+    );
+    Ok(axum::Json(json!({
+        "query": q,
+        "passages": passages,
+        "annotations": annotations,
+    })))
+}
+
+/// The snippet of a matching note: from its body, else its quote, else its tags.
+fn note_snippet(row: &AnnotationRow, q: &str) -> Option<String> {
+    row.body
+        .as_deref()
+        .and_then(|body| highlight(body, q))
+        .or_else(|| highlight(&row.exact, q))
+        .or_else(|| highlight(&row.tags().join(", "), q))
+}
+
+/// HTML of an engine's snippet: text escaped, match markers turned into `<mark>` tags. A
+/// marker out of turn is dropped, so the tags always pair up.
+fn marked_html(raw: &str) -> String {
+    let mut html = String::with_capacity(raw.len() + 32);
+    let mut open = false;
+    for c in raw.chars() {
+        match c {
+            MATCH_START if !open => {
+                html.push_str("<mark>");
+                open = true;
+            }
+            MATCH_END if open => {
+                html.push_str("</mark>");
+                open = false;
+            }
+            MATCH_START | MATCH_END => {}
+            c => push_escaped(&mut html, c),
+        }
+    }
+    if open {
+        html.push_str("</mark>");
+    }
+    html
+}
+
+fn push_escaped(html: &mut String, c: char) {
+    match c {
+        '&' => html.push_str("&amp;"),
+        '<' => html.push_str("&lt;"),
+        '>' => html.push_str("&gt;"),
+        '"' => html.push_str("&quot;"),
+        '\'' => html.push_str("&#39;"),
+        c => html.push(c),
+    }
+}
+
+/// Escaped `text` around the first case-insensitive occurrence of `needle`, every occurrence
+/// in that window marked; None when it does not occur.
+fn highlight(text: &str, needle: &str) -> Option<String> {
+    let needle: Vec<char> = needle.chars().flat_map(char::to_lowercase).collect();
+    if needle.is_empty() {
+        return None;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    // Matches as (start, end) char ranges of `text`, compared a lowercased char at a time.
+    let mut matches = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (mut j, mut k) = (i, 0);
+        while k < needle.len() && j < chars.len() {
+            let lower: Vec<char> = chars[j].to_lowercase().collect();
+            if !needle[k..].starts_with(&lower) {
+                break;
+            }
+            k += lower.len();
+            j += 1;
+        }
+        if k == needle.len() {
+            matches.push((i, j));
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    let &(first_start, first_end) = matches.first()?;
+    let from = first_start.saturating_sub(CONTEXT_BEFORE);
+    let to = (first_end + CONTEXT_AFTER).min(chars.len());
+    let mut html = String::new();
+    if from > 0 {
+        html.push('…');
+    }
+    let mut inside = matches
+        .iter()
+        .filter(|&&(start, end)| start >= from && end <= to)
+        .peekable();
+    let mut open_until = None;
+    for (index, &c) in chars.iter().enumerate().take(to).skip(from) {
+        if open_until == Some(index) {
+            html.push_str("</mark>");
+            open_until = None;
+        }
+        if let Some(&&(start, end)) = inside.peek() {
+            if start == index {
+                html.push_str("<mark>");
+                open_until = Some(end);
+                inside.next();
+            }
+        }
+        push_escaped(&mut html, c);
+    }
+    if open_until.is_some() {
+        html.push_str("</mark>");
+    }
+    if to < chars.len() {
+        html.push('…');
+    }
+    Some(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{highlight, marked_html};
+
+    #[test]
+    fn engine_snippets_are_escaped_and_marked() {
+        assert_eq!(
+            marked_html("a <b> & \u{1}rabbit\u{2}"),
+            "a &lt;b&gt; &amp; <mark>rabbit</mark>"
+        );
+        assert_eq!(marked_html("\u{2}x\u{1}y\u{1}z"), "x<mark>yz</mark>");
+    }
+
+    #[test]
+    fn notes_are_highlighted_case_insensitively() {
+        assert_eq!(
+            highlight("The Rabbit & the rabbit-hole", "RABBIT").unwrap(),
+            "The <mark>Rabbit</mark> &amp; the <mark>rabbit</mark>-hole"
+        );
+        assert_eq!(
+            highlight("<script>", "script").unwrap(),
+            "&lt;<mark>script</mark>&gt;"
+        );
+        assert_eq!(highlight("abc", "x"), None);
+        let long = format!("{}needle{}", "a".repeat(100), "b".repeat(300));
+        let snippet = highlight(&long, "needle").unwrap();
+        assert!(snippet.starts_with('…') && snippet.ends_with('…'));
+        assert!(snippet.contains("<mark>needle</mark>"));
+    }
+}

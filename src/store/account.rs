@@ -1,0 +1,171 @@
+//! The lifecycle of an account: exporting one's marginalia, and deleting the account so
+//! that nothing of it stays attributed to its owner.
+
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::books::viewer_binds;
+use super::groups::{DELETE_GROUP, LOCK_GROUP, NOTES_TO_PRIVATE, ROLE_OF};
+use super::users::User;
+use super::visibility::book_readable;
+use super::{Store, now_micros};
+use crate::with_db;
+
+/// What becomes of the group and public notes of an account being deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharedNotes {
+    Delete,
+    /// They stay where they were shared, with no author.
+    Anonymize,
+}
+
+impl Store {
+    /// `(id, title)` of the books `user` wrote notes on and may still read, by title.
+    pub async fn books_with_notes_by(&self, user: &User) -> sqlx::Result<Vec<(String, String)>> {
+        let (viewer, role) = viewer_binds(Some(user));
+        let sql = format!(
+            "SELECT b.id, b.title FROM books b \
+             WHERE EXISTS (SELECT 1 FROM annotations a WHERE a.book_id = b.id AND a.author_id = $1) \
+               AND {} \
+             ORDER BY b.title, b.id",
+            book_readable("b", "$1", "$2")
+        );
+        with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(&viewer)
+            .bind(role)
+            .fetch_all(pool)
+            .await)
+    }
+
+    /// Deletes `user` in one transaction: API tokens, memberships (each owned group handed to
+    /// its longest-standing facilitator, else member, or ended when they were alone in it),
+    /// private notes, shared notes as `shared` says, and the account row, whose foreign keys
+    /// take preferences, mutes, reveals and the reporter of reports with it. A note with
+    /// others' replies under it stays as a tombstone without author.
+    pub async fn delete_account(&self, user: Uuid, shared: SharedNotes) -> sqlx::Result<()> {
+        let user = user.to_string();
+        let now = now_micros();
+        with_db!(&self.db, |pool| {
+            async {
+            let mut tx = pool.begin().await?;
+            // A write first: SQLite then holds the write lock for the whole transaction
+            // instead of failing to upgrade a read later.
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+                .bind(&user)
+                .execute(&mut *tx)
+                .await?;
+
+            let groups: Vec<String> = sqlx::query_scalar(
+                "SELECT group_id FROM memberships WHERE user_id = $1 ORDER BY group_id",
+            )
+            .bind(&user)
+            .fetch_all(&mut *tx)
+            .await?;
+            for group in &groups {
+                // The group's lock, as every membership change takes (see store::groups);
+                // the role is read again under it.
+                sqlx::query(LOCK_GROUP)
+                    .bind(group)
+                    .execute(&mut *tx)
+                    .await?;
+                let role: Option<String> = sqlx::query_scalar(ROLE_OF)
+                    .bind(group)
+                    .bind(&user)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if role.as_deref() != Some("owner") {
+                    continue;
+                }
+                let successor: Option<String> = sqlx::query_scalar(
+                    "SELECT user_id FROM memberships WHERE group_id = $1 AND user_id <> $2
+                     ORDER BY CASE role WHEN 'facilitator' THEN 0 ELSE 1 END, joined_at, user_id
+                     LIMIT 1",
+                )
+                .bind(group)
+                .bind(&user)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match successor {
+                    Some(successor) => {
+                        sqlx::query(
+                            "UPDATE memberships SET role = 'owner' WHERE group_id = $1 AND user_id = $2",
+                        )
+                        .bind(group)
+                        .bind(&successor)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    // Alone in it: the group ends as delete_group ends one, and the user's
+                    // own notes there, now private, go with the rest below.
+                    None => {
+                        sqlx::query(NOTES_TO_PRIVATE)
+                            .bind(group)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query(DELETE_GROUP)
+                            .bind(group)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
+            sqlx::query("DELETE FROM memberships WHERE user_id = $1")
+                .bind(&user)
+                .execute(&mut *tx)
+                .await?;
+
+            if shared == SharedNotes::Anonymize {
+                sqlx::query(
+                    "UPDATE annotations SET author_id = NULL, anonymous = TRUE, updated_at = $2
+                     WHERE author_id = $1 AND audience <> 'private' AND deleted = FALSE",
+                )
+                .bind(&user)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            // Every other note of theirs goes. Notes without replies are removed, leaves
+            // first, so a chain of their own replies goes entirely; what still has replies
+            // (from others) becomes an authorless tombstone.
+            loop {
+                let removed = sqlx::query(
+                    "DELETE FROM annotations WHERE author_id = $1
+                     AND NOT EXISTS (SELECT 1 FROM annotations c WHERE c.reply_to = annotations.id)",
+                )
+                .bind(&user)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if removed == 0 {
+                    break;
+                }
+            }
+            sqlx::query(
+                "DELETE FROM annotation_tags WHERE annotation_id IN
+                     (SELECT id FROM annotations WHERE author_id = $1)",
+            )
+            .bind(&user)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE annotations SET deleted = TRUE, body = NULL, body_html = NULL, tags = '[]',
+                     color = NULL, author_id = NULL, anonymous = TRUE, updated_at = $2
+                 WHERE author_id = $1",
+            )
+            .bind(&user)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(&user)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }
+        .await
+        })
+    }
+}

@@ -1,0 +1,141 @@
+//! Moderation: readers report notes; a group's owner and facilitators (admins, for public
+//! notes) see those reports and hide notes. Who moderates what is
+//! [`super::visibility::moderated_by`]; moderators only ever see what the visibility rule
+//! already lets them read.
+
+use uuid::Uuid;
+
+use super::books::viewer_binds;
+use super::users::User;
+use super::visibility::{moderated_by, visible_cte};
+use super::{Store, now_micros};
+use crate::with_db;
+
+/// An open report on a note the viewer moderates.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportRow {
+    pub id: String,
+    pub annotation_id: String,
+    pub reason: String,
+    /// None once the reporter's account is gone.
+    pub reporter_name: Option<String>,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Files a report; the caller has checked that the reporter may see the note.
+    pub async fn insert_report(
+        &self,
+        annotation: Uuid,
+        reporter: Uuid,
+        reason: &str,
+    ) -> sqlx::Result<(Uuid, i64)> {
+        let id = Uuid::now_v7();
+        let now = now_micros();
+        let sql = "INSERT INTO reports (id, annotation_id, reporter_id, reason, created_at)
+                   VALUES ($1, $2, $3, $4, $5)";
+        with_db!(&self.db, |pool| sqlx::query(sql)
+            .bind(id.to_string())
+            .bind(annotation.to_string())
+            .bind(reporter.to_string())
+            .bind(reason)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok((id, now))
+    }
+
+    /// Whether `reporter` already has an open report on the note (one is enough).
+    pub async fn has_open_report(&self, annotation: Uuid, reporter: Uuid) -> sqlx::Result<bool> {
+        let sql = "SELECT COUNT(*) FROM reports
+                   WHERE annotation_id = $1 AND reporter_id = $2 AND resolved = FALSE";
+        let n: i64 = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(annotation.to_string())
+            .bind(reporter.to_string())
+            .fetch_one(pool)
+            .await)?;
+        Ok(n > 0)
+    }
+
+    /// Open reports on notes `viewer` both may read and moderates, oldest first (a queue),
+    /// after the `(created_at, id)` cursor.
+    pub async fn open_reports(
+        &self,
+        viewer: &User,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<ReportRow>> {
+        // Only threads on passages with open reports need walking: a reply shares its root's
+        // book and passage.
+        let roots = "EXISTS (SELECT 1 FROM reports rr JOIN annotations ra ON ra.id = rr.annotation_id \
+                     WHERE rr.resolved = FALSE AND ra.book_id = a.book_id AND ra.passage_id = a.passage_id)";
+        let cte = visible_cte(roots, "$1", "$2");
+        let moderates = moderated_by("a", "$1", "$2");
+        let sql = format!(
+            "WITH RECURSIVE {cte} \
+             SELECT r.id, r.annotation_id, r.reason, u.display_name AS reporter_name, r.created_at \
+             FROM reports r \
+             JOIN annotations a ON a.id = r.annotation_id \
+             JOIN visible v ON v.id = a.id \
+             LEFT JOIN users u ON u.id = r.reporter_id \
+             WHERE r.resolved = FALSE AND {moderates} AND (r.created_at, r.id) > ($3, $4) \
+             ORDER BY r.created_at, r.id LIMIT $5"
+        );
+        let (viewer_id, role) = viewer_binds(Some(viewer));
+        let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
+        with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(&viewer_id)
+            .bind(role)
+            .bind(after_time)
+            .bind(&after_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)
+    }
+
+    /// Hides or shows a note if `moderator` moderates it, resolving its open reports when
+    /// hiding. False when they do not moderate it. The permission is part of the UPDATE, so
+    /// a moderator demoted a moment ago, or a note made private meanwhile, changes nothing.
+    pub async fn set_hidden(
+        &self,
+        annotation: Uuid,
+        moderator: &User,
+        hidden: bool,
+    ) -> sqlx::Result<bool> {
+        let (viewer_id, role) = viewer_binds(Some(moderator));
+        let sql = format!(
+            "UPDATE annotations SET hidden = $2, updated_at = $3 WHERE id = $1 AND {}",
+            moderated_by("annotations", "$4", "$5")
+        );
+        let id = annotation.to_string();
+        with_db!(&self.db, |pool| {
+            async {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(&sql)
+                .bind(&id)
+                .bind(hidden)
+                .bind(now_micros())
+                .bind(&viewer_id)
+                .bind(role)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Ok(false);
+            }
+            if hidden {
+                sqlx::query(
+                    "UPDATE reports SET resolved = TRUE WHERE annotation_id = $1 AND resolved = FALSE",
+                )
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
+        })
+    }
+}
