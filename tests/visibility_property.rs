@@ -518,7 +518,8 @@ impl Model {
     }
 }
 
-/// A word that occurs in the body of note `i` only.
+/// A word that occurs in the body of note `i` only (each starts with "zq", which the search
+/// check looks for; a scenario has fewer than 100 notes, one page of search results).
 fn word_of(i: usize) -> String {
     format!("zq{i}w")
 }
@@ -1486,6 +1487,79 @@ async fn check_counts(
     Ok(())
 }
 
+/// Search: every note body holds "zq", so searching it must find exactly the shown notes
+/// that still have words (tombstones have none).
+async fn check_search(
+    world: &World,
+    client: &Client,
+    book: usize,
+    query: &str,
+    want: &BTreeSet<usize>,
+    context: &str,
+) -> Check {
+    let book_id = &world.book_ids[book];
+    let url = format!("/api/books/{book_id}/search?q=zq&annotations_limit=100{query}");
+    let (status, body) = call(client.get(world.app.url(&url))).await;
+    ensure!(status == 200, "{context}: search answered {status} {body}");
+    let index: BTreeMap<&str, usize> = world
+        .model
+        .notes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let mut got = Vec::new();
+    for item in body["annotations"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let id = item["id"].as_str().unwrap_or_default();
+        let Some(&note) = index.get(id) else {
+            return Err(format!("{context}: search found unknown annotation {id}"));
+        };
+        got.push((note, item));
+    }
+    let with_words: BTreeSet<usize> = want
+        .iter()
+        .copied()
+        .filter(|&i| !world.model.notes[i].deleted)
+        .collect();
+    compare_sets(world, &got, &with_words, &format!("{context}, search"))
+}
+
+/// Export: exactly the user's own notes that still have words and that they may read.
+async fn check_export(world: &World, client: &Client, user: usize) -> Check {
+    let (status, body) = call(client.get(world.app.url("/api/me/export"))).await;
+    let context = format!("{}: export", viewer_name(Some(user)));
+    ensure!(status == 200, "{context} answered {status} {body}");
+    let index: BTreeMap<&str, usize> = world
+        .model
+        .notes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let mut got = Vec::new();
+    for book in body["books"].as_array().cloned().unwrap_or_default() {
+        for item in book["annotations"].as_array().cloned().unwrap_or_default() {
+            let id = item["id"].as_str().unwrap_or_default();
+            let Some(&note) = index.get(id) else {
+                return Err(format!("{context}: unknown annotation {id}"));
+            };
+            got.push((note, item));
+        }
+    }
+    let model = &world.model;
+    let want: BTreeSet<usize> = (0..model.notes.len())
+        .filter(|&i| {
+            let n = &model.notes[i];
+            n.author == user && !n.deleted && model.may_read(Some(user), i)
+        })
+        .collect();
+    compare_sets(world, &got, &want, &context)
+}
+
 async fn check_viewer(world: &World, viewer: Viewer) -> Check {
     let model = &world.model;
     let client = match viewer {
@@ -1564,6 +1638,9 @@ async fn check_viewer(world: &World, viewer: Viewer) -> Check {
             }
 
             check_counts(world, client, book, &query, &want, &context).await?;
+            if asked == Some(Mode::Everyone) || asked.is_none() {
+                check_search(world, client, book, &query, &want, &context).await?;
+            }
 
             // One chapter alone, listed and counted (replies are in their root's chapter).
             let chapter = world.passages[book][PASSAGES - 1].2;
@@ -1578,6 +1655,10 @@ async fn check_viewer(world: &World, viewer: Viewer) -> Check {
             compare_sets(world, &listed, &want_chapter, &context)?;
             check_counts(world, client, book, &query, &want_chapter, &context).await?;
         }
+    }
+
+    if let Some(user) = viewer {
+        check_export(world, client, user).await?;
     }
 
     // Every note ever written, one by one: 200 exactly when the rule allows.
