@@ -139,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
         Some("seed") => seed(&args).await,
         Some("raw") => raw(&args).await,
         Some("writes") => writes(&args).await,
+        Some("plan") => plan(&args).await,
         // `cargo bench` with no command (say, all benches at once): nothing to do here.
         _ => {
             eprintln!("usage: annotations seed|raw|writes ... (see bench/annotations)");
@@ -761,5 +762,48 @@ async fn writes(args: &[String]) -> anyhow::Result<()> {
     println!("WRITES_PER_S={:.0}", latencies.len() as f64 / elapsed);
     println!("WRITE_P50_MS={:.2}", percentile(&latencies, 0.50));
     println!("WRITE_P99_MS={:.2}", percentile(&latencies, 0.99));
+    Ok(())
+}
+
+/// `plan --database-url URL --sql FILE --user ID --book ID --chapter N`: the plan (SQLite:
+/// EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE) of the listing's SQL, as written to FILE
+/// with the binds `Store::annotations` uses ($1 viewer .. $7 limit), under the database
+/// library the service links.
+async fn plan(args: &[String]) -> anyhow::Result<()> {
+    let store = Store::connect(&need(args, "--database-url")?).await?;
+    let sql = std::fs::read_to_string(need(args, "--sql")?)?;
+    let (user, book) = (need(args, "--user")?, need(args, "--book")?);
+    let chapter: i64 = need(args, "--chapter")?.parse()?;
+    let version: String = with_db!(&store.db, |pool| sqlx::query_scalar(
+        if matches!(store.db, scholia::store::Db::Sqlite(_)) { "SELECT sqlite_version()" } else { "SELECT version()" }
+    ).fetch_one(pool).await)?;
+    println!("-- {version}");
+    macro_rules! binds {
+        ($q:expr) => {
+            $q.bind(user.clone()).bind("reader").bind(book.clone()).bind(chapter)
+                .bind("everyone").bind(false).bind(50i64)
+        };
+    }
+    match &store.db {
+        scholia::store::Db::Sqlite(pool) => {
+            let rows: Vec<(i64, i64, i64, String)> =
+                binds!(sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))).fetch_all(pool).await?;
+            for (id, parent, _, detail) in rows {
+                println!("{id:>4} {parent:>4} {detail}");
+            }
+            for _ in 0..3 {
+                let t = Instant::now();
+                let n = binds!(sqlx::query(&sql)).fetch_all(pool).await?.len();
+                println!("-- {n} rows in {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        scholia::store::Db::Postgres(pool) => {
+            let rows: Vec<String> =
+                binds!(sqlx::query_scalar(&format!("EXPLAIN ANALYZE {sql}"))).fetch_all(pool).await?;
+            for row in rows {
+                println!("{row}");
+            }
+        }
+    }
     Ok(())
 }

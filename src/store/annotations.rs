@@ -564,9 +564,14 @@ fn shown_annotations(
         }
         None => "TRUE".to_owned(),
     };
+    // `shown` is MATERIALIZED and driven from `visible` (CROSS JOIN fixes the join order in
+    // SQLite): otherwise SQLite 3.46 flattens it into the outer query, scanning every
+    // annotation of every book, and re-evaluates it for each row's reply count
+    // (BENCHMARKS.md, "Annotations").
     format!(
         "WITH RECURSIVE {cte}, \
-         shown AS (SELECT a.* FROM annotations a JOIN visible v ON v.id = a.id WHERE {preference})"
+         shown AS MATERIALIZED (SELECT a.* FROM visible v CROSS JOIN annotations a \
+             WHERE a.id = v.id AND {preference})"
     )
 }
 
