@@ -336,11 +336,14 @@ impl Store {
         viewer: Option<&User>,
         id: Uuid,
     ) -> sqlx::Result<Option<AnnotationRow>> {
-        let Some(book) = self.annotation_book(id).await? else {
+        let Some((book, passage)) = self.annotation_place(id).await? else {
             return Ok(None);
         };
+        // A reply shares its thread root's passage, so the passage scopes the rule to one
+        // thread's neighbours instead of every note on the book.
         let filter = ListFilter {
             id: Some(id),
+            passage: Some(passage),
             limit: 1,
             ..ListFilter::default()
         };
@@ -351,14 +354,14 @@ impl Store {
             .next())
     }
 
-    /// The book an annotation belongs to, whoever may see it (for routing a lookup only).
-    async fn annotation_book(&self, id: Uuid) -> sqlx::Result<Option<Uuid>> {
-        let sql = "SELECT book_id FROM annotations WHERE id = $1";
-        let book: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+    /// The book and passage an annotation is on, whoever may see it (for routing a lookup only).
+    async fn annotation_place(&self, id: Uuid) -> sqlx::Result<Option<(Uuid, String)>> {
+        let sql = "SELECT book_id, passage_id FROM annotations WHERE id = $1";
+        let place: Option<(String, String)> = with_db!(&self.db, |pool| sqlx::query_as(sql)
             .bind(id.to_string())
             .fetch_optional(pool)
             .await)?;
-        Ok(book.and_then(|b| b.parse().ok()))
+        Ok(place.and_then(|(book, passage)| Some((book.parse().ok()?, passage))))
     }
 
     pub async fn insert_annotation(&self, new: &NewAnnotation) -> sqlx::Result<Uuid> {
@@ -580,9 +583,14 @@ fn shown_annotations(
         }
         None => "TRUE".to_owned(),
     };
+    // `shown` is MATERIALIZED and driven from `visible` (CROSS JOIN fixes the join order in
+    // SQLite): otherwise SQLite 3.46 flattens it into the outer query, scanning every
+    // annotation of every book, and re-evaluates it for each row's reply count
+    // (BENCHMARKS.md, "Annotations").
     format!(
         "WITH RECURSIVE {cte}, \
-         shown AS (SELECT a.* FROM annotations a JOIN visible v ON v.id = a.id WHERE {preference})"
+         shown AS MATERIALIZED (SELECT a.* FROM visible v CROSS JOIN annotations a \
+             WHERE a.id = v.id AND {preference})"
     )
 }
 
