@@ -1,12 +1,12 @@
-//! Importing EPUBs: parse under limits (off the async threads), then store in one transaction.
+//! Importing EPUBs: parse under limits (off the async threads) while storing in one transaction.
 //! Shared by `POST /api/books` and `scholia import`.
 
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::epub::{self, Limits};
+use crate::epub::{self, EpubError, Limits};
 use crate::store::Store;
-use crate::store::books::{Access, NewBook, Stored};
+use crate::store::books::{Access, Placement, Stored};
 
 /// Who imports, and who may read the result.
 #[derive(Debug, Clone, Default)]
@@ -48,34 +48,55 @@ pub async fn import_epub(
     let id = Uuid::now_v7();
     let base = format!("/api/books/{id}");
     let limits = limits.clone();
-    let parsed = tokio::task::spawn_blocking(move || epub::parse(&bytes, &limits, &base)).await?;
-    let parsed = match parsed {
-        Ok(parsed) => parsed,
-        Err(err) => {
+    // The parser hands each finished chapter and resource over as soon as it is ready; a big
+    // book is written into the open transaction as it is parsed, never held whole.
+    let (sender, mut parts) = tokio::sync::mpsc::channel(4);
+    let parser = tokio::task::spawn_blocking(move || {
+        epub::parse_streaming(&bytes, &limits, &base, |part| {
+            sender.blocking_send(part).map_err(|_| EpubError::Stopped)
+        })
+    });
+    let finish = async {
+        match parser.await {
+            Ok(Ok(summary)) => Ok(summary),
+            Ok(Err(refused)) => Err(Failed::Refused(refused)),
+            Err(panicked) => Err(Failed::Panicked(panicked)),
+        }
+    };
+    let placement = Placement {
+        id,
+        access: options.access,
+        groups: &options.groups,
+        edition_of: options.edition_of,
+        imported_by: options.imported_by,
+    };
+    let stored = store
+        .insert_book_streaming(placement, &mut parts, finish)
+        .await?;
+    let (stored, summary) = match stored {
+        Ok(done) => done,
+        Err(Failed::Refused(err)) => {
             return Ok(Outcome::Refused {
                 reason: err.to_string(),
             });
         }
+        Err(Failed::Panicked(err)) => return Err(err.into()),
     };
-    let stored = store
-        .insert_book(NewBook {
-            id,
-            parsed: &parsed,
-            access: options.access,
-            groups: &options.groups,
-            edition_of: options.edition_of,
-            imported_by: options.imported_by,
-        })
-        .await?;
-    let title = parsed.metadata.title.clone();
+    let title = summary.metadata.title;
     Ok(match stored {
         Stored::Inserted(id) => Outcome::Imported {
             id,
             title,
-            chapters: parsed.chapters.len(),
-            passages: parsed.chapters.iter().map(|c| c.passages.len()).sum(),
-            warnings: parsed.warnings,
+            chapters: summary.chapters,
+            passages: summary.passages,
+            warnings: summary.warnings,
         },
         Stored::Duplicate(id) => Outcome::Duplicate { id, title },
     })
+}
+
+/// Why the parser gave no book.
+enum Failed {
+    Refused(EpubError),
+    Panicked(tokio::task::JoinError),
 }

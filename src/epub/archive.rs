@@ -5,6 +5,9 @@
 //! sizes and compression ratio; then every entry is read through a bounded reader, so a header
 //! that lies about its size cannot exhaust memory, and the actual total is counted. Markup
 //! entries that declare XML entities are refused (entity expansion bombs, external entities).
+//!
+//! The checked entries are not kept: [`Archive::read`] inflates one again when it is needed,
+//! so only the entry being processed is in memory, not the whole unzipped book.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
@@ -17,13 +20,41 @@ use super::text;
 /// repetitive text compress very well without being dangerous.
 const RATIO_CHECK_FLOOR: u64 = 1024 * 1024;
 
-/// The verified contents of the archive: every file entry, by its name in the zip.
-pub struct Archive {
-    pub entries: HashMap<String, Vec<u8>>,
+/// The verified archive: every file entry's index in the zip, by its name.
+pub struct Archive<'a> {
+    zip: zip::ZipArchive<Cursor<&'a [u8]>>,
+    entries: HashMap<String, usize>,
+    max_entry_bytes: u64,
 }
 
-impl Archive {
-    pub fn open(bytes: &[u8], limits: &Limits) -> Result<Archive, EpubError> {
+impl<'a> Archive<'a> {
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+
+    /// The uncompressed bytes of a file entry (inflated again on every call), if there is one.
+    pub fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, EpubError> {
+        let Some(&index) = self.entries.get(name) else {
+            return Ok(None);
+        };
+        let corrupt = |e: &dyn std::fmt::Display| EpubError::CorruptEntry {
+            name: name.to_owned(),
+            reason: e.to_string(),
+        };
+        let entry = self.zip.by_index(index).map_err(|e| corrupt(&e))?;
+        let mut data = Vec::with_capacity(entry.size().min(self.max_entry_bytes) as usize);
+        entry
+            .take(self.max_entry_bytes + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| corrupt(&e))?;
+        // Checked in `open`; the bytes in memory cannot have changed since.
+        if data.len() as u64 > self.max_entry_bytes {
+            return Err(corrupt(&"entry grew since it was checked"));
+        }
+        Ok(Some(data))
+    }
+
+    pub fn open(bytes: &'a [u8], limits: &Limits) -> Result<Archive<'a>, EpubError> {
         if bytes.is_empty() {
             return Err(EpubError::Empty);
         }
@@ -69,6 +100,7 @@ impl Archive {
 
         let mut entries = HashMap::new();
         let mut actual_total: u64 = 0;
+        let mut data = Vec::new();
         for index in 0..zip.len() {
             let entry = zip
                 .by_index(index)
@@ -78,7 +110,7 @@ impl Archive {
                 continue;
             }
             let compressed = entry.compressed_size();
-            let mut data = Vec::new();
+            data.clear();
             entry
                 .take(limits.max_entry_bytes + 1)
                 .read_to_end(&mut data)
@@ -98,11 +130,15 @@ impl Archive {
             if declares_entities(&data) {
                 return Err(EpubError::EntityDeclaration { name });
             }
-            if entries.insert(name.clone(), data).is_some() {
+            if entries.insert(name.clone(), index).is_some() {
                 return Err(EpubError::DuplicateEntry { name });
             }
         }
-        Ok(Archive { entries })
+        Ok(Archive {
+            zip,
+            entries,
+            max_entry_bytes: limits.max_entry_bytes,
+        })
     }
 }
 

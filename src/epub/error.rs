@@ -54,4 +54,7 @@ pub enum EpubError {
     EmptySpine,
     #[error("spine item {idref:?} is not in the manifest")]
     UnknownSpineItem { idref: String },
+    /// The consumer of [`super::parse_streaming`]'s parts stopped taking them.
+    #[error("the import was stopped before the book was read")]
+    Stopped,
 }

@@ -147,17 +147,83 @@ struct Item {
     properties: String,
 }
 
+/// A finished piece of a book, handed over by [`parse_streaming`] as soon as it is ready.
+#[derive(Debug, Clone)]
+pub enum Part {
+    Chapter(Chapter),
+    Resource(Resource),
+}
+
+impl Part {
+    /// Roughly the heap bytes it holds.
+    pub fn size(&self) -> usize {
+        match self {
+            Part::Chapter(c) => {
+                c.html.len()
+                    + c.passages
+                        .iter()
+                        .map(|p| p.text.len() + p.cfi.len() + 64)
+                        .sum::<usize>()
+            }
+            Part::Resource(r) => r.data.len(),
+        }
+    }
+}
+
+/// What [`parse_streaming`] knows once every part is out: a [`ParsedBook`] without its
+/// chapters and resources.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub metadata: Metadata,
+    pub toc: Vec<TocEntry>,
+    pub cover: Option<String>,
+    pub content_hash: String,
+    pub warnings: Vec<String>,
+    pub chapters: usize,
+    pub passages: usize,
+}
+
 /// Parses an EPUB. `base` is the URL prefix under which the book is served (e.g.
 /// `/api/books/6f1c…`, path-absolute): links to chapters become `{base}/chapters/{index}#frag`
 /// and resources `{base}/resources/{path-in-zip}`, percent-encoded.
 pub fn parse(bytes: &[u8], limits: &Limits, base: &str) -> Result<ParsedBook, EpubError> {
-    let archive = Archive::open(bytes, limits)?;
+    let mut chapters = Vec::new();
+    let mut resources = Vec::new();
+    let summary = parse_streaming(bytes, limits, base, |part| {
+        match part {
+            Part::Chapter(chapter) => chapters.push(chapter),
+            Part::Resource(resource) => resources.push(resource),
+        }
+        Ok(())
+    })?;
+    Ok(ParsedBook {
+        metadata: summary.metadata,
+        toc: summary.toc,
+        chapters,
+        resources,
+        cover: summary.cover,
+        content_hash: summary.content_hash,
+        warnings: summary.warnings,
+    })
+}
+
+/// [`parse`], handing each chapter (in spine order), then each resource, to `emit` as soon as
+/// it is ready instead of keeping them, so a big book need not be in memory all at once. An
+/// error from `emit` stops the parse and is returned. Nothing about the book is final until it
+/// returns `Ok`: a later chapter may still refuse the file.
+pub fn parse_streaming(
+    bytes: &[u8],
+    limits: &Limits,
+    base: &str,
+    mut emit: impl FnMut(Part) -> Result<(), EpubError>,
+) -> Result<Summary, EpubError> {
+    let mut archive = Archive::open(bytes, limits)?;
     let container = archive
-        .entries
-        .get("META-INF/container.xml")
+        .read("META-INF/container.xml")?
         .ok_or(EpubError::MissingContainer)?;
-    let package_path = rootfile(&text::decode_markup(container)).ok_or(EpubError::NoRootfile)?;
-    if !archive.entries.contains_key(&package_path) {
+    let package_path = rootfile(&text::decode_markup(&container)).ok_or(EpubError::NoRootfile)?;
+    drop(container);
+    if !archive.contains(&package_path) {
         return Err(EpubError::MissingPackage { path: package_path });
     }
     let doc = epub::doc::EpubDoc::from_reader(Cursor::new(bytes)).map_err(|e| {
@@ -194,7 +260,7 @@ pub fn parse(bytes: &[u8], limits: &Limits, base: &str) -> Result<ParsedBook, Ep
             .ok_or_else(|| EpubError::UnknownSpineItem {
                 idref: itemref.idref.clone(),
             })?;
-        if !archive.entries.contains_key(&item.path) {
+        if !archive.contains(&item.path) {
             warnings.push(format!(
                 "spine document {:?} is missing from the archive; its chapter is empty",
                 item.path
@@ -209,7 +275,7 @@ pub fn parse(bytes: &[u8], limits: &Limits, base: &str) -> Result<ParsedBook, Ep
         if spine_paths.contains(item.path.as_str()) {
             continue;
         }
-        if archive.entries.contains_key(&item.path) {
+        if archive.contains(&item.path) {
             resource_items.push(item);
         } else {
             warnings.push(format!(
@@ -232,61 +298,75 @@ pub fn parse(bytes: &[u8], limits: &Limits, base: &str) -> Result<ParsedBook, Ep
             .collect(),
     };
 
-    let mut toc = items
+    let nav = items
         .iter()
-        .find(|item| item.properties.split_ascii_whitespace().any(|p| p == "nav"))
-        .and_then(|nav| {
-            let html =
-                markup::expand_self_closing(&text::decode_markup(archive.entries.get(&nav.path)?));
-            Some(toc::from_nav(&html, &nav.path, &book))
-        })
-        .unwrap_or_default();
+        .find(|item| item.properties.split_ascii_whitespace().any(|p| p == "nav"));
+    let mut toc = match nav {
+        Some(nav) => match archive.read(&nav.path)? {
+            Some(data) => {
+                let html = markup::expand_self_closing(&text::decode_markup(&data));
+                toc::from_nav(&html, &nav.path, &book)
+            }
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    };
     if toc.is_empty() {
         toc = toc::from_ncx(&doc.toc, &book);
     }
+    // Everything else needed from the package, so the crate's reader can go.
+    let cover = cover(&doc, &items, &book);
+    let mut metadata = metadata(&doc);
+    drop(doc);
 
-    let mut chapters = Vec::with_capacity(spine.len());
+    let mut hash = Sha256::new();
+    let mut passages = 0;
     let mut document_titles = Vec::with_capacity(spine.len());
     for (index, (idref, path)) in spine.iter().enumerate() {
-        let bytes = archive.entries.get(path).map_or(&[][..], Vec::as_slice);
-        let (chapter, document_title) = chapter(index, idref, path, bytes, &book, &toc, limits)?;
-        chapters.push(chapter);
+        let bytes = archive.read(path)?.unwrap_or_default();
+        let (chapter, document_title) = chapter(index, idref, path, &bytes, &book, &toc, limits)?;
+        drop(bytes);
+        for passage in &chapter.passages {
+            hash.update(passage.text.as_bytes());
+            hash.update(b"\n");
+        }
+        passages += chapter.passages.len();
         document_titles.push(document_title);
+        emit(Part::Chapter(chapter))?;
     }
     if toc.is_empty() {
-        toc = chapters
+        toc = spine
             .iter()
-            .map(|chapter| TocEntry {
-                title: document_titles[chapter.index]
+            .enumerate()
+            .map(|(index, (_, path))| TocEntry {
+                title: document_titles[index]
                     .clone()
-                    .unwrap_or_else(|| format!("Chapter {}", chapter.index + 1)),
-                href: chapter.href.clone(),
-                chapter: Some(chapter.index),
+                    .unwrap_or_else(|| format!("Chapter {}", index + 1)),
+                href: path.clone(),
+                chapter: Some(index),
                 children: Vec::new(),
             })
             .collect();
     }
 
-    let resources = resource_items
-        .iter()
-        .map(|item| resource(item, &archive.entries[&item.path], &book))
-        .collect::<Result<Vec<_>, _>>()?;
-    let cover = cover(&doc, &items, &book);
-    let metadata = metadata(&doc, document_titles.iter().flatten().next());
-
-    let mut hash = Sha256::new();
-    for passage in chapters.iter().flat_map(|c| &c.passages) {
-        hash.update(passage.text.as_bytes());
-        hash.update(b"\n");
+    for item in &resource_items {
+        let data = archive.read(&item.path)?.unwrap_or_default();
+        emit(Part::Resource(resource(item, data, &book)?))?;
     }
-    Ok(ParsedBook {
+    if metadata.title.is_empty() {
+        // The package's title, else the NCX's, else the first chapter's `<title>`.
+        metadata.title = (document_titles.iter().flatten().next().cloned())
+            .unwrap_or_else(|| "Untitled".to_owned());
+    }
+
+    Ok(Summary {
         metadata,
         toc,
-        chapters,
-        resources,
         cover,
         content_hash: hex::encode(hash.finalize()),
         warnings,
+        chapters: spine.len(),
+        passages,
     })
 }
 
@@ -387,12 +467,12 @@ fn chapter(
 }
 
 /// A resource as served: CSS and documents that a browser could run sanitized.
-fn resource(item: &Item, data: &[u8], book: &Book) -> Result<Resource, EpubError> {
+fn resource(item: &Item, data: Vec<u8>, book: &Book) -> Result<Resource, EpubError> {
     let media_type = item.media_type.to_ascii_lowercase();
     let data = if media_type == "text/css" {
-        css::sanitize(&text::decode_markup(data), &item.path, book).into_bytes()
+        css::sanitize(&text::decode_markup(&data), &item.path, book).into_bytes()
     } else if media_type.contains("svg") || media_type.contains("html") {
-        let source = markup::expand_self_closing(&text::decode_markup(data));
+        let source = markup::expand_self_closing(&text::decode_markup(&data));
         sanitize::sanitize(
             &source,
             &item.path,
@@ -407,7 +487,7 @@ fn resource(item: &Item, data: &[u8], book: &Book) -> Result<Resource, EpubError
         })?
         .into_bytes()
     } else {
-        data.to_vec()
+        data
     };
     Ok(Resource {
         path: item.path.clone(),
@@ -440,10 +520,8 @@ fn cover<R: std::io::Read + std::io::Seek>(
         .map(|item| item.path.clone())
 }
 
-fn metadata<R: std::io::Read + std::io::Seek>(
-    doc: &epub::doc::EpubDoc<R>,
-    first_document_title: Option<&String>,
-) -> Metadata {
+/// The title is empty when neither the package nor the NCX has one.
+fn metadata<R: std::io::Read + std::io::Seek>(doc: &epub::doc::EpubDoc<R>) -> Metadata {
     let values = |property: &str| -> Vec<String> {
         doc.metadata
             .iter()
@@ -455,8 +533,7 @@ fn metadata<R: std::io::Read + std::io::Seek>(
     let first = |property: &str| values(property).into_iter().next();
     let title = first("title")
         .or_else(|| Some(text::normalize(&doc.toc_title)).filter(|t| !t.is_empty()))
-        .or_else(|| first_document_title.cloned())
-        .unwrap_or_else(|| "Untitled".to_owned());
+        .unwrap_or_default();
     Metadata {
         title,
         authors: values("creator"),

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::users::User;
 use super::visibility::book_readable;
 use super::{Store, now_micros};
-use crate::epub::ParsedBook;
+use crate::epub::{Chapter, ParsedBook, Part, Passage, Resource, Summary};
 use crate::with_db;
 
 /// Who may open a book.
@@ -103,8 +103,26 @@ pub struct NewBook<'a> {
     pub imported_by: Option<Uuid>,
 }
 
+/// Who imports a book that [`Store::insert_book_streaming`] stores, and who may read it.
+pub struct Placement<'a> {
+    pub id: Uuid,
+    pub access: Access,
+    pub groups: &'a [Uuid],
+    pub edition_of: Option<Uuid>,
+    pub imported_by: Option<Uuid>,
+}
+
 /// Rows per multi-row INSERT: well under both databases' limits on bound parameters.
 const BATCH: usize = 500;
+
+/// Bytes of parsed parts an import holds before it opens its transaction. A book that fits
+/// (nearly every book) is parsed completely first, so a refused or duplicate file never
+/// touches the database and the transaction (SQLite's write lock) is short; a bigger book is
+/// streamed into the open transaction so that it is never in memory all at once. Streaming
+/// holds SQLite's write lock while the rest is parsed, which stalls other imports; at 32 MiB
+/// every fixture (the biggest, linear-algebra.epub, is ~27 MB parsed) is spooled, and a 50 MB
+/// book still peaks near 110 MiB.
+pub const SPOOL_BYTES: usize = 32 * 1024 * 1024;
 
 impl Store {
     pub async fn book_by_hash(&self, content_hash: &str) -> sqlx::Result<Option<Uuid>> {
@@ -116,28 +134,144 @@ impl Store {
         Ok(id.and_then(|id| id.parse().ok()))
     }
 
-    /// Stores a parsed book in one transaction: all of it, or (on any error) nothing.
+    /// Stores a parsed book in one transaction: all of it, or (on any error) nothing. It goes
+    /// through the streaming path with the transaction open from the first row on.
     pub async fn insert_book(&self, new: NewBook<'_>) -> sqlx::Result<Stored> {
-        if let Some(existing) = self.book_by_hash(&new.parsed.content_hash).await? {
-            return Ok(Stored::Duplicate(existing));
+        let book = new.parsed;
+        let parts = book.chapters.len() + book.resources.len();
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(parts.max(1));
+        for chapter in &book.chapters {
+            let _ = sender.try_send(Part::Chapter(chapter.clone()));
         }
-        let result = with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            insert_book_rows!(&mut *tx, &new);
-            tx.commit().await
+        for resource in &book.resources {
+            let _ = sender.try_send(Part::Resource(resource.clone()));
         }
-        .await);
+        drop(sender);
+        let summary = Summary {
+            metadata: book.metadata.clone(),
+            toc: book.toc.clone(),
+            cover: book.cover.clone(),
+            content_hash: book.content_hash.clone(),
+            warnings: book.warnings.clone(),
+            chapters: book.chapters.len(),
+            passages: book.chapters.iter().map(|c| c.passages.len()).sum(),
+        };
+        let placement = Placement {
+            id: new.id,
+            access: new.access,
+            groups: new.groups,
+            edition_of: new.edition_of,
+            imported_by: new.imported_by,
+        };
+        let finish = async { Ok::<_, std::convert::Infallible>(summary) };
+        let result = self
+            .insert_book_spooled(placement, &mut receiver, finish, 0)
+            .await?;
         match result {
-            Ok(()) => Ok(Stored::Inserted(new.id)),
-            // Another import of the same book won the race.
-            Err(err) if super::is_unique_violation(&err) => {
-                match self.book_by_hash(&new.parsed.content_hash).await? {
-                    Some(existing) => Ok(Stored::Duplicate(existing)),
-                    None => Err(err),
+            Ok((stored, _)) => Ok(stored),
+            Err(never) => match never {},
+        }
+    }
+
+    /// Stores a book whose chapters and resources arrive through `parts` (in order, from
+    /// [`crate::epub::parse_streaming`]) and whose [`Summary`] `finish` yields once `parts` is
+    /// closed, in one transaction: all of it, or nothing. `finish` failing (the file was
+    /// refused) rolls back and returns its error. Up to [`SPOOL_BYTES`] of parts are held
+    /// before the transaction is opened.
+    pub async fn insert_book_streaming<E>(
+        &self,
+        placement: Placement<'_>,
+        parts: &mut tokio::sync::mpsc::Receiver<Part>,
+        finish: impl Future<Output = Result<Summary, E>>,
+    ) -> sqlx::Result<Result<(Stored, Summary), E>> {
+        self.insert_book_spooled(placement, parts, finish, SPOOL_BYTES)
+            .await
+    }
+
+    async fn insert_book_spooled<E>(
+        &self,
+        placement: Placement<'_>,
+        parts: &mut tokio::sync::mpsc::Receiver<Part>,
+        finish: impl Future<Output = Result<Summary, E>>,
+        spool_bytes: usize,
+    ) -> sqlx::Result<Result<(Stored, Summary), E>> {
+        let mut spooled = Vec::new();
+        let mut size = 0;
+        let mut closed = false;
+        while !closed && size < spool_bytes {
+            match parts.recv().await {
+                Some(part) => {
+                    size += part.size();
+                    spooled.push(part);
+                }
+                None => closed = true,
+            }
+        }
+        let mut finish = Some(Box::pin(finish));
+        let mut summary = None;
+        if closed {
+            // The whole book is here: refuse or recognise it before touching the database.
+            let done = match finish.take().expect("not awaited yet").await {
+                Ok(done) => done,
+                Err(err) => return Ok(Err(err)),
+            };
+            if let Some(existing) = self.book_by_hash(&done.content_hash).await? {
+                return Ok(Ok((Stored::Duplicate(existing), done)));
+            }
+            summary = Some(done);
+        }
+        let id = placement.id.to_string();
+        with_db!(&self.db, |pool| async {
+            let mut tx = pool.begin().await?;
+            insert_book_row!(&mut *tx, &placement, &id);
+            let mut pending: Vec<Passage> = Vec::new();
+            for part in spooled {
+                insert_part!(&mut *tx, &id, part, &mut pending);
+            }
+            if !closed {
+                while let Some(part) = parts.recv().await {
+                    insert_part!(&mut *tx, &id, part, &mut pending);
                 }
             }
-            Err(err) => Err(err),
+            for batch in pending.chunks(BATCH) {
+                insert_passages!(&mut *tx, &id, batch);
+            }
+            let summary = match summary {
+                Some(summary) => summary,
+                None => match finish.take().expect("not awaited yet").await {
+                    Ok(summary) => summary,
+                    Err(err) => {
+                        tx.rollback().await?;
+                        return Ok(Err(err));
+                    }
+                },
+            };
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT id FROM books WHERE content_hash = $1")
+                    .bind(&summary.content_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(existing) = existing.and_then(|e| e.parse().ok()) {
+                tx.rollback().await?;
+                return Ok(Ok((Stored::Duplicate(existing), summary)));
+            }
+            let finished = finish_book_row!(&mut *tx, &id, &summary);
+            match finished {
+                Ok(()) => {}
+                // Another import of the same book won the race.
+                Err(err) if super::is_unique_violation(&err) => {
+                    tx.rollback().await?;
+                    return match self.book_by_hash(&summary.content_hash).await? {
+                        Some(existing) => Ok(Ok((Stored::Duplicate(existing), summary))),
+                        None => Err(err),
+                    };
+                }
+                Err(err) => return Err(err),
+            }
+            tx.commit().await?;
+            Ok(Ok((Stored::Inserted(placement.id), summary)))
         }
+        .await)
     }
 
     /// Books the viewer may read, newest first, optionally matching `query` in title or author.
@@ -311,21 +445,50 @@ impl Store {
     }
 }
 
-/// Inserts every row of a new book through the transaction `$tx` (a macro so that one text
-/// serves both databases' transaction types).
-macro_rules! insert_book_rows {
-    ($tx:expr, $new:expr) => {{
-        let new: &NewBook = $new;
-        let book = new.parsed;
-        let id = new.id.to_string();
-        let meta = &book.metadata;
-        let search_key = format!("{} {}", meta.title, meta.authors.join(" ")).to_lowercase();
+/// Inserts the row of a new book through the transaction `$tx`, with placeholders for what is
+/// only known once the whole book is parsed (set by [`finish_book_row`]); the content hash
+/// placeholder is unique. Macros so that one text serves both databases' transaction types.
+macro_rules! insert_book_row {
+    ($tx:expr, $placement:expr, $id:expr) => {{
+        let placement: &Placement = $placement;
+        let id: &String = $id;
         sqlx::query(
             "INSERT INTO books (id, title, authors, language, identifiers, publisher, description,
                  published, cover, toc, content_hash, access, edition_of, search_key, imported_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             VALUES ($1, '', '[]', NULL, '[]', NULL, NULL, NULL, NULL, '[]', $2, $3, $4, '', $5, $6)",
         )
-        .bind(&id)
+        .bind(id)
+        .bind(format!("pending:{id}"))
+        .bind(placement.access.as_str())
+        .bind(placement.edition_of.map(|e| e.to_string()))
+        .bind(placement.imported_by.map(|u| u.to_string()))
+        .bind(now_micros())
+        .execute($tx)
+        .await?;
+        for group in placement.groups {
+            sqlx::query("INSERT INTO book_groups (book_id, group_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(group.to_string())
+                .execute($tx)
+                .await?;
+        }
+    }};
+}
+use insert_book_row;
+
+/// Sets what [`insert_book_row`] left as placeholders; evaluates to the statement's result.
+macro_rules! finish_book_row {
+    ($tx:expr, $id:expr, $summary:expr) => {{
+        let summary: &Summary = $summary;
+        let meta = &summary.metadata;
+        let search_key = format!("{} {}", meta.title, meta.authors.join(" ")).to_lowercase();
+        sqlx::query(
+            "UPDATE books SET title = $2, authors = $3, language = $4, identifiers = $5,
+                 publisher = $6, description = $7, published = $8, cover = $9, toc = $10,
+                 content_hash = $11, search_key = $12
+             WHERE id = $1",
+        )
+        .bind($id)
         .bind(&meta.title)
         .bind(serde_json::to_string(&meta.authors).unwrap_or_default())
         .bind(&meta.language)
@@ -333,64 +496,91 @@ macro_rules! insert_book_rows {
         .bind(&meta.publisher)
         .bind(&meta.description)
         .bind(&meta.date)
-        .bind(&book.cover)
-        .bind(serde_json::to_string(&book.toc).unwrap_or_default())
-        .bind(&book.content_hash)
-        .bind(new.access.as_str())
-        .bind(new.edition_of.map(|e| e.to_string()))
+        .bind(&summary.cover)
+        .bind(serde_json::to_string(&summary.toc).unwrap_or_default())
+        .bind(&summary.content_hash)
         .bind(search_key)
-        .bind(new.imported_by.map(|u| u.to_string()))
-        .bind(now_micros())
         .execute($tx)
-        .await?;
-        for group in new.groups {
-            sqlx::query("INSERT INTO book_groups (book_id, group_id) VALUES ($1, $2)")
-                .bind(&id)
-                .bind(group.to_string())
-                .execute($tx)
-                .await?;
-        }
-        for chapter in &book.chapters {
-            sqlx::query(
-                "INSERT INTO chapters (book_id, idx, idref, href, title, html) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&id)
-            .bind(chapter.index as i64)
-            .bind(&chapter.idref)
-            .bind(&chapter.href)
-            .bind(&chapter.title)
-            .bind(&chapter.html)
-            .execute($tx)
-            .await?;
-        }
-        let passages: Vec<_> = book.chapters.iter().flat_map(|c| &c.passages).collect();
-        for batch in passages.chunks(BATCH) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO passages (book_id, id, chapter, ordinal, cfi, text, fingerprint) ",
-            );
-            insert.push_values(batch, |mut row, p| {
-                row.push_bind(&id)
-                    .push_bind(&p.id)
-                    .push_bind(p.chapter as i64)
-                    .push_bind(p.ordinal as i64)
-                    .push_bind(&p.cfi)
-                    .push_bind(&p.text)
-                    .push_bind(&p.fingerprint);
-            });
-            insert.build().execute($tx).await?;
-        }
-        for resource in &book.resources {
-            sqlx::query(
-                "INSERT INTO resources (book_id, path, media_type, sha256, data) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&id)
-            .bind(&resource.path)
-            .bind(&resource.media_type)
-            .bind(hex::encode(Sha256::digest(&resource.data)))
-            .bind(&resource.data)
-            .execute($tx)
-            .await?;
+        .await
+        .map(|_| ())
+    }};
+}
+use finish_book_row;
+
+/// Inserts a chapter's row (its passages join `$pending`, inserted `BATCH` at a time) or a
+/// resource's row.
+macro_rules! insert_part {
+    ($tx:expr, $id:expr, $part:expr, $pending:expr) => {{
+        let pending: &mut Vec<Passage> = $pending;
+        match $part {
+            Part::Chapter(mut chapter) => {
+                let passages = std::mem::take(&mut chapter.passages);
+                insert_chapter!($tx, $id, &chapter);
+                drop(chapter);
+                pending.extend(passages);
+                let full = pending.len() / BATCH * BATCH;
+                for batch in pending[..full].chunks(BATCH) {
+                    insert_passages!($tx, $id, batch);
+                }
+                pending.drain(..full);
+            }
+            Part::Resource(resource) => insert_resource!($tx, $id, &resource),
         }
     }};
 }
-use insert_book_rows;
+use insert_part;
+
+macro_rules! insert_chapter {
+    ($tx:expr, $id:expr, $chapter:expr) => {{
+        let chapter: &Chapter = $chapter;
+        sqlx::query(
+            "INSERT INTO chapters (book_id, idx, idref, href, title, html) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($id)
+        .bind(chapter.index as i64)
+        .bind(&chapter.idref)
+        .bind(&chapter.href)
+        .bind(&chapter.title)
+        .bind(&chapter.html)
+        .execute($tx)
+        .await?;
+    }};
+}
+use insert_chapter;
+
+macro_rules! insert_passages {
+    ($tx:expr, $id:expr, $batch:expr) => {{
+        let batch: &[Passage] = $batch;
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO passages (book_id, id, chapter, ordinal, cfi, text, fingerprint) ",
+        );
+        insert.push_values(batch, |mut row, p| {
+            row.push_bind($id)
+                .push_bind(&p.id)
+                .push_bind(p.chapter as i64)
+                .push_bind(p.ordinal as i64)
+                .push_bind(&p.cfi)
+                .push_bind(&p.text)
+                .push_bind(&p.fingerprint);
+        });
+        insert.build().execute($tx).await?;
+    }};
+}
+use insert_passages;
+
+macro_rules! insert_resource {
+    ($tx:expr, $id:expr, $resource:expr) => {{
+        let resource: &Resource = $resource;
+        sqlx::query(
+            "INSERT INTO resources (book_id, path, media_type, sha256, data) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind($id)
+        .bind(&resource.path)
+        .bind(&resource.media_type)
+        .bind(hex::encode(Sha256::digest(&resource.data)))
+        .bind(&resource.data)
+        .execute($tx)
+        .await?;
+    }};
+}
+use insert_resource;
