@@ -126,7 +126,9 @@ fn need(args: &[String], name: &str) -> anyhow::Result<String> {
 
 fn num(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     Ok(match arg(args, name) {
-        Some(n) => n.parse().with_context(|| format!("{name} takes a number"))?,
+        Some(n) => n
+            .parse()
+            .with_context(|| format!("{name} takes a number"))?,
         None => default,
     })
 }
@@ -134,7 +136,10 @@ fn num(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; skip it and anything before the command.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     match args.first().map(String::as_str) {
         Some("seed") => seed(&args).await,
         Some("raw") => raw(&args).await,
@@ -171,9 +176,35 @@ struct Passage {
 }
 
 const WORDS: &[&str] = &[
-    "the", "margin", "reader", "note", "*really*", "why", "compare", "chapter", "this", "echo",
-    "image", "irony", "**key**", "see", "later", "whale", "sea", "voice", "narrator", "time",
-    "question:", "theme", "motif", "`word`", "again", "structure", "rhythm", "tone", "ending",
+    "the",
+    "margin",
+    "reader",
+    "note",
+    "*really*",
+    "why",
+    "compare",
+    "chapter",
+    "this",
+    "echo",
+    "image",
+    "irony",
+    "**key**",
+    "see",
+    "later",
+    "whale",
+    "sea",
+    "voice",
+    "narrator",
+    "time",
+    "question:",
+    "theme",
+    "motif",
+    "`word`",
+    "again",
+    "structure",
+    "rhythm",
+    "tone",
+    "ending",
 ];
 
 async fn seed(args: &[String]) -> anyhow::Result<()> {
@@ -242,7 +273,12 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
             "passages (book_id, id, chapter, ordinal, cfi, text, fingerprint) SELECT $1, id, chapter, ordinal, cfi, text, fingerprint FROM passages",
             "resources (book_id, path, media_type, sha256, data) SELECT $1, path, media_type, sha256, data FROM resources",
         ] {
-            exec(&store, &format!("INSERT INTO {table} WHERE book_id = $2"), &[&id, &source]).await?;
+            exec(
+                &store,
+                &format!("INSERT INTO {table} WHERE book_id = $2"),
+                &[&id, &source],
+            )
+            .await?;
         }
         books.push(id.parse()?);
     }
@@ -307,7 +343,14 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
             .collect();
         statements.push(insert(
             "users",
-            &["id", "username", "display_name", "password_hash", "role", "created_at"],
+            &[
+                "id",
+                "username",
+                "display_name",
+                "password_hash",
+                "role",
+                "created_at",
+            ],
             rows,
         ));
     }
@@ -342,7 +385,11 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
                 ]
             })
             .collect();
-        statements.push(insert("groups", &["id", "name", "open", "created_at"], rows));
+        statements.push(insert(
+            "groups",
+            &["id", "name", "open", "created_at"],
+            rows,
+        ));
     }
     let mut membership_rows = Vec::new();
     for (g, list) in members.iter().enumerate() {
@@ -374,9 +421,19 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     // A few books are for signed-in readers or for some groups only.
     for (i, book) in books.iter().enumerate().skip(originals.len()) {
         if i % 10 == 3 {
-            exec(&store, "UPDATE books SET access = 'signed_in' WHERE id = $1", &[&book.to_string()]).await?;
+            exec(
+                &store,
+                "UPDATE books SET access = 'signed_in' WHERE id = $1",
+                &[&book.to_string()],
+            )
+            .await?;
         } else if i % 10 == 7 {
-            exec(&store, "UPDATE books SET access = 'groups' WHERE id = $1", &[&book.to_string()]).await?;
+            exec(
+                &store,
+                "UPDATE books SET access = 'groups' WHERE id = $1",
+                &[&book.to_string()],
+            )
+            .await?;
             for g in 0..20 {
                 let group = groups[(i * 20 + g) % n_groups].to_string();
                 exec(
@@ -411,10 +468,32 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     let colors = ["yellow", "green", "blue", "pink"];
     let tags = ["theme", "question", "vocabulary", "exam", "favourite"];
     let columns = [
-        "id", "book_id", "author_id", "passage_id", "chapter", "ordinal", "start_pos", "end_pos",
-        "exact", "prefix", "suffix", "cfi", "motivation", "body", "body_html", "tags", "color",
-        "audience", "group_id", "reply_to", "hidden", "deleted", "anonymous", "written_blind",
-        "created_at", "updated_at",
+        "id",
+        "book_id",
+        "author_id",
+        "passage_id",
+        "chapter",
+        "ordinal",
+        "start_pos",
+        "end_pos",
+        "exact",
+        "prefix",
+        "suffix",
+        "cfi",
+        "motivation",
+        "body",
+        "body_html",
+        "tags",
+        "color",
+        "audience",
+        "group_id",
+        "reply_to",
+        "hidden",
+        "deleted",
+        "anonymous",
+        "written_blind",
+        "created_at",
+        "updated_at",
     ];
     let year = 365 * 24 * 3600 * 1_000_000i64;
     let first = now - year;
@@ -424,7 +503,10 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     let user_ids: Vec<String> = users.iter().map(Uuid::to_string).collect();
     let group_ids: Vec<String> = groups.iter().map(Uuid::to_string).collect();
     let (mut replies, mut tagged) = (0usize, 0usize);
-    let per_statement: usize = std::env::var("BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let per_statement: usize = std::env::var("BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let per_transaction = 50;
     let mut done = 0;
     while done < n_notes {
@@ -591,7 +673,8 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     )
     .fetch_all(pool)
     .await)?;
-    let at = |p: f64| chapters[((chapters.len() as f64 * p) as usize).min(chapters.len() - 1)].clone();
+    let at =
+        |p: f64| chapters[((chapters.len() as f64 * p) as usize).min(chapters.len() - 1)].clone();
     let (book, chapter, notes) = at(0.99);
     eprintln!(
         "seed: {} chapters with notes; notes per chapter: median {}, p90 {}, p99 {}, max {}; done in {:.1}s",
@@ -671,7 +754,9 @@ async fn writes(args: &[String]) -> anyhow::Result<()> {
     let concurrency = num(args, "--concurrency", 32)?;
     let client = reqwest::Client::new();
     let page: serde_json::Value = client
-        .get(format!("{url}/api/books/{book}/passages?chapter={chapter}&limit=1000"))
+        .get(format!(
+            "{url}/api/books/{book}/passages?chapter={chapter}&limit=1000"
+        ))
         .bearer_auth(&token)
         .send()
         .await?
@@ -693,8 +778,13 @@ async fn writes(args: &[String]) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, url, token, book, group) =
-            (client.clone(), url.clone(), token.clone(), book.clone(), group.clone());
+        let (client, url, token, book, group) = (
+            client.clone(),
+            url.clone(),
+            token.clone(),
+            book.clone(),
+            group.clone(),
+        );
         let (passages, next) = (passages.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
@@ -733,7 +823,11 @@ async fn writes(args: &[String]) -> anyhow::Result<()> {
                     }
                     Ok(r) => {
                         if errors == 0 {
-                            eprintln!("writes: {} {}", r.status(), r.text().await.unwrap_or_default());
+                            eprintln!(
+                                "writes: {} {}",
+                                r.status(),
+                                r.text().await.unwrap_or_default()
+                            );
                         }
                         errors += 1;
                     }
@@ -775,31 +869,48 @@ async fn plan(args: &[String]) -> anyhow::Result<()> {
     let (user, book) = (need(args, "--user")?, need(args, "--book")?);
     let chapter: i64 = need(args, "--chapter")?.parse()?;
     let version: String = with_db!(&store.db, |pool| sqlx::query_scalar(
-        if matches!(store.db, scholia::store::Db::Sqlite(_)) { "SELECT sqlite_version()" } else { "SELECT version()" }
-    ).fetch_one(pool).await)?;
+        if matches!(store.db, scholia::store::Db::Sqlite(_)) {
+            "SELECT sqlite_version()"
+        } else {
+            "SELECT version()"
+        }
+    )
+    .fetch_one(pool)
+    .await)?;
     println!("-- {version}");
     macro_rules! binds {
         ($q:expr) => {
-            $q.bind(user.clone()).bind("reader").bind(book.clone()).bind(chapter)
-                .bind("everyone").bind(false).bind(50i64)
+            $q.bind(user.clone())
+                .bind("reader")
+                .bind(book.clone())
+                .bind(chapter)
+                .bind("everyone")
+                .bind(false)
+                .bind(50i64)
         };
     }
     match &store.db {
         scholia::store::Db::Sqlite(pool) => {
             let rows: Vec<(i64, i64, i64, String)> =
-                binds!(sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))).fetch_all(pool).await?;
+                binds!(sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}")))
+                    .fetch_all(pool)
+                    .await?;
             for (id, parent, _, detail) in rows {
                 println!("{id:>4} {parent:>4} {detail}");
             }
             for _ in 0..3 {
                 let t = Instant::now();
                 let n = binds!(sqlx::query(&sql)).fetch_all(pool).await?.len();
-                println!("-- {n} rows in {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+                println!(
+                    "-- {n} rows in {:.1} ms",
+                    t.elapsed().as_secs_f64() * 1000.0
+                );
             }
         }
         scholia::store::Db::Postgres(pool) => {
-            let rows: Vec<String> =
-                binds!(sqlx::query_scalar(&format!("EXPLAIN ANALYZE {sql}"))).fetch_all(pool).await?;
+            let rows: Vec<String> = binds!(sqlx::query_scalar(&format!("EXPLAIN ANALYZE {sql}")))
+                .fetch_all(pool)
+                .await?;
             for row in rows {
                 println!("{row}");
             }
