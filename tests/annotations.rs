@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestApp, expect_problem};
+use common::{TestApp, expect_problem, note_on};
 use serde_json::{Value, json};
 
 both_databases!(
@@ -39,31 +39,6 @@ async fn book_and_passage(app: &TestApp) -> (String, Value) {
     (book, passage)
 }
 
-/// The body of a note on `passage` from character 5 to 15.
-fn note(book: &str, passage: &Value, body: &str, audience: Value) -> Value {
-    let text: Vec<char> = passage["text"].as_str().unwrap().chars().collect();
-    json!({
-        "book_id": book,
-        "passage_id": passage["id"],
-        "start": 5,
-        "end": 15,
-        "exact": text[5..15].iter().collect::<String>(),
-        "body": body,
-        "audience": audience,
-    })
-}
-
-async fn post_note(app: &TestApp, client: &reqwest::Client, body: &Value) -> Value {
-    let response = client
-        .post(app.url("/api/annotations"))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "{:?}", response.text().await);
-    response.json().await.unwrap()
-}
-
 async fn listed(app: &TestApp, client: &reqwest::Client, book: &str, query: &str) -> Vec<Value> {
     let response = client
         .get(app.url(&format!("/api/books/{book}/annotations?{query}")))
@@ -84,55 +59,19 @@ fn bodies(items: &[Value]) -> Vec<String> {
     bodies
 }
 
-async fn group_with(
-    app: &TestApp,
-    owner: &reqwest::Client,
-    members: &[&reqwest::Client],
-) -> String {
-    let group: Value = owner
-        .post(app.url("/api/groups"))
-        .json(&json!({"name": "Reading circle", "description": "", "rules": "Be kind.", "open": false}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = group["id"].as_str().unwrap().to_owned();
-    for member in members {
-        let invite: Value = owner
-            .post(app.url(&format!("/api/groups/{id}/invites")))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let joined = member
-            .post(app.url("/api/groups/join"))
-            .json(&json!({"code": invite["code"], "accept_rules": true}))
-            .send()
-            .await
-            .unwrap();
-        assert!(joined.status().is_success());
-    }
-    id
-}
-
 async fn group_members_share_and_outsiders_see_nothing(app: TestApp) {
     let (book, passage) = book_and_passage(&app).await;
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;
     let (cat, _) = app.reader("cat").await;
-    let group = group_with(&app, &ann, &[&ben]).await;
+    let group = app.group_with(&ann, &[&ben]).await;
 
-    let shared = post_note(
-        &app,
-        &ann,
-        &note(&book, &passage, "ann to group", json!({"group": group})),
-    )
-    .await;
+    let shared = app
+        .post_note(
+            &ann,
+            &note_on(&book, &passage, "ann to group", json!({"group": group})),
+        )
+        .await;
     assert_eq!(shared["audience"]["group"], group.as_str());
     assert_eq!(shared["author"]["display_name"], "ann the reader");
     assert!(shared["author"].get("username").is_none());
@@ -142,22 +81,19 @@ async fn group_members_share_and_outsiders_see_nothing(app: TestApp) {
             .unwrap()
             .contains("ann to group")
     );
-    post_note(
-        &app,
+    app.post_note(
         &ben,
-        &note(&book, &passage, "ben to group", json!({"group": group})),
+        &note_on(&book, &passage, "ben to group", json!({"group": group})),
     )
     .await;
-    post_note(
-        &app,
+    app.post_note(
         &ann,
-        &note(&book, &passage, "ann private", json!("private")),
+        &note_on(&book, &passage, "ann private", json!("private")),
     )
     .await;
-    post_note(
-        &app,
+    app.post_note(
         &ben,
-        &note(&book, &passage, "ben private", json!("private")),
+        &note_on(&book, &passage, "ben private", json!("private")),
     )
     .await;
 
@@ -226,7 +162,12 @@ async fn group_members_share_and_outsiders_see_nothing(app: TestApp) {
     // An outsider cannot share into the group.
     let refused = cat
         .post(app.url("/api/annotations"))
-        .json(&note(&book, &passage, "intruder", json!({"group": group})))
+        .json(&note_on(
+            &book,
+            &passage,
+            "intruder",
+            json!({"group": group}),
+        ))
         .send()
         .await
         .unwrap();
@@ -237,7 +178,7 @@ async fn bad_anchors_and_fields_are_refused(app: TestApp) {
     let (book, passage) = book_and_passage(&app).await;
     let (reader, _) = app.reader("val").await;
     let length = passage["text"].as_str().unwrap().chars().count() as i64;
-    let good = note(&book, &passage, "ok", json!("private"));
+    let good = note_on(&book, &passage, "ok", json!("private"));
     let cases: Vec<(Value, u16, &str)> = vec![
         (json!({"passage_id": "nope"}), 400, "not in this book"),
         (json!({"start": 10, "end": 10}), 400, "start < end"),
@@ -285,20 +226,19 @@ async fn bad_anchors_and_fields_are_refused(app: TestApp) {
         0,
         "nothing stored by refused requests"
     );
-    post_note(&app, &reader, &good).await;
+    app.post_note(&reader, &good).await;
 }
 
 async fn only_the_author_edits_or_deletes(app: TestApp) {
     let (book, passage) = book_and_passage(&app).await;
     let (ann, _) = app.reader("ann").await;
     let (bob, _) = app.reader("bob").await;
-    let public = post_note(&app, &ann, &note(&book, &passage, "first", json!("public"))).await;
-    let private = post_note(
-        &app,
-        &ann,
-        &note(&book, &passage, "secret", json!("private")),
-    )
-    .await;
+    let public = app
+        .post_note(&ann, &note_on(&book, &passage, "first", json!("public")))
+        .await;
+    let private = app
+        .post_note(&ann, &note_on(&book, &passage, "secret", json!("private")))
+        .await;
     let id = public["id"].as_str().unwrap();
     let private_id = private["id"].as_str().unwrap();
 
@@ -356,7 +296,7 @@ async fn only_the_author_edits_or_deletes(app: TestApp) {
     // A note with a reply leaves a tombstone; one without disappears.
     let reply =
         json!({"book_id": book, "reply_to": id, "body": "I disagree", "audience": "public"});
-    let reply = post_note(&app, &bob, &reply).await;
+    let reply = app.post_note(&bob, &reply).await;
     assert_eq!(reply["motivation"], "replying");
     assert_eq!(reply["passage_id"], public["passage_id"]);
     let deleted = ann
@@ -411,13 +351,13 @@ async fn replies_stay_within_their_parent_audience(app: TestApp) {
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;
     let (cy, _) = app.reader("cy").await;
-    let group = group_with(&app, &ann, &[&ben]).await;
-    let root = post_note(
-        &app,
-        &ann,
-        &note(&book, &passage, "group root", json!({"group": group})),
-    )
-    .await;
+    let group = app.group_with(&ann, &[&ben]).await;
+    let root = app
+        .post_note(
+            &ann,
+            &note_on(&book, &passage, "group root", json!({"group": group})),
+        )
+        .await;
     let root_id = root["id"].as_str().unwrap();
 
     let wider = ben
@@ -430,7 +370,7 @@ async fn replies_stay_within_their_parent_audience(app: TestApp) {
         .unwrap();
     let detail = expect_problem(wider, 400).await;
     assert!(detail.contains("wider audience"), "{detail}");
-    post_note(&app, &ben, &json!({"book_id": book, "reply_to": root_id, "body": "group reply", "audience": {"group": group}})).await;
+    app.post_note(&ben, &json!({"book_id": book, "reply_to": root_id, "body": "group reply", "audience": {"group": group}})).await;
 
     // Widening the root later does not widen the reply written for the group.
     let widened = ann
@@ -447,7 +387,7 @@ async fn replies_stay_within_their_parent_audience(app: TestApp) {
         "cy is not told about replies she cannot read"
     );
     // Narrowing the root hides the whole thread from those who lose the root.
-    post_note(&app, &cy, &json!({"book_id": book, "reply_to": root_id, "body": "cy public reply", "audience": "public"})).await;
+    app.post_note(&cy, &json!({"book_id": book, "reply_to": root_id, "body": "cy public reply", "audience": "public"})).await;
     ann.patch(app.url(&format!("/api/annotations/{root_id}")))
         .json(&json!({"audience": "private"}))
         .send()
@@ -465,31 +405,24 @@ async fn margin_preferences_filter_but_never_widen(app: TestApp) {
     let (book, passage) = book_and_passage(&app).await;
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;
-    let group = group_with(&app, &ann, &[&ben]).await;
-    post_note(
-        &app,
+    let group = app.group_with(&ann, &[&ben]).await;
+    app.post_note(
         &ann,
-        &note(&book, &passage, "ann public", json!("public")),
+        &note_on(&book, &passage, "ann public", json!("public")),
     )
     .await;
-    post_note(
-        &app,
+    app.post_note(
         &ann,
-        &note(&book, &passage, "ann group", json!({"group": group})),
+        &note_on(&book, &passage, "ann group", json!({"group": group})),
     )
     .await;
-    post_note(
-        &app,
+    app.post_note(
         &ann,
-        &note(&book, &passage, "ann private", json!("private")),
+        &note_on(&book, &passage, "ann private", json!("private")),
     )
     .await;
-    post_note(
-        &app,
-        &ben,
-        &note(&book, &passage, "ben own", json!("private")),
-    )
-    .await;
+    app.post_note(&ben, &note_on(&book, &passage, "ben own", json!("private")))
+        .await;
 
     let prefs: Value = ben
         .get(app.url("/api/me/preferences"))
@@ -551,10 +484,9 @@ async fn my_reading_first_hides_until_i_write_or_reveal(app: TestApp) {
     let (book, passage) = book_and_passage(&app).await;
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;
-    post_note(
-        &app,
+    app.post_note(
         &ann,
-        &note(&book, &passage, "ann public", json!("public")),
+        &note_on(&book, &passage, "ann public", json!("public")),
     )
     .await;
     ben.put(app.url("/api/me/preferences"))
@@ -563,23 +495,23 @@ async fn my_reading_first_hides_until_i_write_or_reveal(app: TestApp) {
         .await
         .unwrap();
     assert!(listed(&app, &ben, &book, "").await.is_empty());
-    let mine = post_note(
-        &app,
-        &ben,
-        &note(&book, &passage, "ben first", json!("private")),
-    )
-    .await;
+    let mine = app
+        .post_note(
+            &ben,
+            &note_on(&book, &passage, "ben first", json!("private")),
+        )
+        .await;
     assert_eq!(mine["written_blind"], true);
     assert_eq!(
         bodies(&listed(&app, &ben, &book, "").await),
         ["ann public", "ben first"]
     );
-    let second = post_note(
-        &app,
-        &ben,
-        &note(&book, &passage, "ben second", json!("private")),
-    )
-    .await;
+    let second = app
+        .post_note(
+            &ben,
+            &note_on(&book, &passage, "ben second", json!("private")),
+        )
+        .await;
     assert_eq!(
         second["written_blind"], false,
         "written after seeing the others"
@@ -607,16 +539,14 @@ async fn muted_readers_disappear(app: TestApp) {
     let (book, passage) = book_and_passage(&app).await;
     let (ann, _) = app.reader("ann").await;
     let (troll, troll_user) = app.reader("troll").await;
-    post_note(
-        &app,
+    app.post_note(
         &ann,
-        &note(&book, &passage, "ann public", json!("public")),
+        &note_on(&book, &passage, "ann public", json!("public")),
     )
     .await;
-    post_note(
-        &app,
+    app.post_note(
         &troll,
-        &note(&book, &passage, "troll public", json!("public")),
+        &note_on(&book, &passage, "troll public", json!("public")),
     )
     .await;
     let troll_id = troll_user["id"].as_str().unwrap();
@@ -672,7 +602,7 @@ async fn sixty_four_concurrent_writers_lose_nothing(app: TestApp) {
     let tasks: Vec<_> = (0..64)
         .map(|i| {
             let client = clients[i % clients.len()].clone();
-            let body = note(&book, &passage, &format!("note {i}"), json!("public"));
+            let body = note_on(&book, &passage, &format!("note {i}"), json!("public"));
             let url = app.url("/api/annotations");
             tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status() })
         })

@@ -15,8 +15,8 @@ use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::annotations::{
-    AnnotationEdit, AnnotationRow, Audience, Deleted, ListFilter, Margin, MarginMode,
-    NewAnnotation, Order, cursor_of,
+    AnnotationEdit, AnnotationRow, Audience, ListFilter, Margin, MarginMode, NewAnnotation, Order,
+    cursor_of,
 };
 use crate::store::rfc3339;
 use crate::store::users::User;
@@ -479,9 +479,8 @@ async fn delete(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     own_annotation(&state, &user, id).await?;
-    match state.store.delete_annotation(id).await? {
-        Deleted::Removed | Deleted::Tombstoned => Ok(StatusCode::NO_CONTENT),
-    }
+    state.store.delete_annotation(id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

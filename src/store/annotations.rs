@@ -219,12 +219,6 @@ pub struct AnnotationEdit {
     pub motivation: Option<String>,
 }
 
-pub enum Deleted {
-    Removed,
-    /// Replies remain, so a tombstone keeps the thread together.
-    Tombstoned,
-}
-
 impl Store {
     /// The annotations on `book` that `viewer` may see, filtered by their `margin` when given
     /// (None: the visibility rule alone, as for fetching one note by id).
@@ -480,8 +474,9 @@ impl Store {
         .await)
     }
 
-    /// Deletes a note; one with replies becomes a tombstone that keeps no words of its author.
-    pub async fn delete_annotation(&self, id: Uuid) -> sqlx::Result<Deleted> {
+    /// Deletes a note; one with replies becomes a tombstone that keeps no words of its author,
+    /// so the thread stays together.
+    pub async fn delete_annotation(&self, id: Uuid) -> sqlx::Result<()> {
         let id = id.to_string();
         with_db!(&self.db, |pool| async {
             let mut tx = pool.begin().await?;
@@ -490,7 +485,7 @@ impl Store {
                     .bind(&id)
                     .fetch_one(&mut *tx)
                     .await?;
-            let outcome = if replies > 0 {
+            if replies > 0 {
                 sqlx::query(
                     "UPDATE annotations SET deleted = TRUE, body = NULL, body_html = NULL,
                          tags = '[]', color = NULL, updated_at = $2 WHERE id = $1",
@@ -503,16 +498,13 @@ impl Store {
                     .bind(&id)
                     .execute(&mut *tx)
                     .await?;
-                Deleted::Tombstoned
             } else {
                 sqlx::query("DELETE FROM annotations WHERE id = $1")
                     .bind(&id)
                     .execute(&mut *tx)
                     .await?;
-                Deleted::Removed
-            };
-            tx.commit().await?;
-            Ok(outcome)
+            }
+            tx.commit().await
         }
         .await)
     }
