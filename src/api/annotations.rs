@@ -215,7 +215,6 @@ async fn create(
             .await?;
     let new = NewAnnotation {
         book_id: req.book_id,
-        author: user.id,
         passage_id: anchor.passage_id,
         chapter: anchor.chapter,
         ordinal: anchor.ordinal,
@@ -233,12 +232,7 @@ async fn create(
         reply_to: req.reply_to,
         written_blind,
     };
-    let id = state.store.insert_annotation(&new).await?;
-    let row = state
-        .store
-        .annotation(Some(&user), id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("annotation {id} vanished after insert"))?;
+    let row = state.store.insert_annotation(&user, new).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(annotation_json(&row, Some(&user))),

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::books::viewer_binds;
 use super::users::User;
-use super::visibility::{margin_filter, visible_cte};
+use super::visibility::{annotation_rule, annotation_visible, margin_filter};
 use super::{Sql, Store, now_micros};
 use crate::{bind_all, with_db};
 
@@ -190,7 +190,6 @@ const COLUMNS: &str = "s.id, s.book_id, s.author_id, \
 #[derive(Debug, Clone)]
 pub struct NewAnnotation {
     pub book_id: Uuid,
-    pub author: Uuid,
     pub passage_id: String,
     pub chapter: i64,
     pub ordinal: i64,
@@ -230,8 +229,12 @@ impl Store {
         margin: Option<Margin>,
     ) -> sqlx::Result<Vec<AnnotationRow>> {
         let mut sql = Sql::default();
-        let body = shown_annotations(&mut sql, viewer, book, filter, margin);
-        let mut conditions = vec!["TRUE".to_owned()];
+        let shown = Shown::new(&mut sql, viewer, margin);
+        let book = sql.arg(book.to_string());
+        let mut conditions = vec![format!("s.book_id = {book}"), shown.condition("s", &book)];
+        if let Some(chapter) = filter.chapter {
+            conditions.push(format!("s.chapter = {}", sql.arg(chapter)));
+        }
         if let Some(passage) = &filter.passage {
             conditions.push(format!("s.passage_id = {}", sql.arg(passage.as_str())));
         }
@@ -290,10 +293,13 @@ impl Store {
             conditions.push(after_condition(&mut sql, filter.order, after));
         }
         let limit = sql.arg(filter.limit);
+        // A reply is visible when the note it answers is, and `s` is: the rule for the reply
+        // itself and the margin are all that is left to decide.
+        let replies = shown.reply_condition("r");
         sql.text = format!(
-            "{body} SELECT {COLUMNS}, \
-                (SELECT COUNT(*) FROM shown r WHERE r.reply_to = s.id) AS replies \
-             FROM shown s LEFT JOIN users u ON u.id = s.author_id \
+            "SELECT {COLUMNS}, \
+                (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies \
+             FROM annotations s LEFT JOIN users u ON u.id = s.author_id \
              WHERE {} ORDER BY {order} LIMIT {limit}",
             conditions.join(" AND ")
         );
@@ -311,13 +317,15 @@ impl Store {
         margin: Margin,
     ) -> sqlx::Result<Vec<(String, i64)>> {
         let mut sql = Sql::default();
-        let filter = ListFilter {
-            chapter,
-            ..ListFilter::default()
-        };
-        let body = shown_annotations(&mut sql, viewer, book, &filter, Some(margin));
+        let book = sql.arg(book.to_string());
+        let shown = Shown::new(&mut sql, viewer, Some(margin)).condition("s", &book);
+        let mut scope = format!("s.book_id = {book}");
+        if let Some(chapter) = chapter {
+            scope.push_str(&format!(" AND s.chapter = {}", sql.arg(chapter)));
+        }
         sql.text = format!(
-            "{body} SELECT s.passage_id, COUNT(*) AS n FROM shown s GROUP BY s.passage_id ORDER BY s.passage_id"
+            "SELECT s.passage_id, COUNT(*) AS n FROM annotations s WHERE {scope} AND {shown} \
+             GROUP BY s.passage_id ORDER BY s.passage_id"
         );
         with_db!(&self.db, |pool| bind_all!(sqlx::query_as(&sql.text), sql)
             .fetch_all(pool)
@@ -330,14 +338,11 @@ impl Store {
         viewer: Option<&User>,
         id: Uuid,
     ) -> sqlx::Result<Option<AnnotationRow>> {
-        let Some((book, passage)) = self.annotation_place(id).await? else {
+        let Some(book) = self.annotation_book(id).await? else {
             return Ok(None);
         };
-        // A reply shares its thread root's passage, so the passage scopes the rule to one
-        // thread's neighbours instead of every note on the book.
         let filter = ListFilter {
             id: Some(id),
-            passage: Some(passage),
             limit: 1,
             ..ListFilter::default()
         };
@@ -348,21 +353,57 @@ impl Store {
             .next())
     }
 
-    /// The book and passage an annotation is on, whoever may see it (for routing a lookup only).
-    async fn annotation_place(&self, id: Uuid) -> sqlx::Result<Option<(Uuid, String)>> {
-        let sql = "SELECT book_id, passage_id FROM annotations WHERE id = $1";
-        let place: Option<(String, String)> = with_db!(&self.db, |pool| sqlx::query_as(sql)
+    /// The book an annotation is on, whoever may see it (for routing a lookup only).
+    async fn annotation_book(&self, id: Uuid) -> sqlx::Result<Option<Uuid>> {
+        let sql = "SELECT book_id FROM annotations WHERE id = $1";
+        let book: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
             .bind(id.to_string())
             .fetch_optional(pool)
             .await)?;
-        Ok(place.and_then(|(book, passage)| Some((book.parse().ok()?, passage))))
+        Ok(book.and_then(|book| book.parse().ok()))
     }
 
-    pub async fn insert_annotation(&self, new: &NewAnnotation) -> sqlx::Result<Uuid> {
-        let id = Uuid::now_v7();
+    /// Stores a new note by `author` and returns it as its author reads it: nobody else has
+    /// touched it yet, so there is nothing to read back.
+    pub async fn insert_annotation(
+        &self,
+        author: &User,
+        new: NewAnnotation,
+    ) -> sqlx::Result<AnnotationRow> {
+        let id = Uuid::now_v7().to_string();
         let now = now_micros();
         let body_html = new.body.as_deref().map(crate::markdown::render);
         let tags = serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into());
+        let row = AnnotationRow {
+            id,
+            book_id: new.book_id.to_string(),
+            author_id: Some(author.id.to_string()),
+            author_name: Some(author.display_name.clone()),
+            passage_id: new.passage_id,
+            chapter: new.chapter,
+            ordinal: new.ordinal,
+            start_pos: new.start,
+            end_pos: new.end,
+            exact: new.exact,
+            prefix: new.prefix,
+            suffix: new.suffix,
+            cfi: new.cfi,
+            motivation: new.motivation,
+            body: new.body,
+            body_html,
+            tags,
+            color: new.color,
+            audience: new.audience.kind().to_owned(),
+            group_id: new.audience.group().map(|g| g.to_string()),
+            reply_to: new.reply_to.map(|r| r.to_string()),
+            hidden: false,
+            deleted: false,
+            anonymous: false,
+            written_blind: new.written_blind,
+            created_at: now,
+            updated_at: now,
+            replies: 0,
+        };
         with_db!(&self.db, |pool| {
             async {
             let mut tx = pool.begin().await?;
@@ -373,33 +414,33 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
                          $17, $18, $19, $20, $21, $22, $22)",
             )
-            .bind(id.to_string())
-            .bind(new.book_id.to_string())
-            .bind(new.author.to_string())
-            .bind(&new.passage_id)
-            .bind(new.chapter)
-            .bind(new.ordinal)
-            .bind(new.start)
-            .bind(new.end)
-            .bind(&new.exact)
-            .bind(&new.prefix)
-            .bind(&new.suffix)
-            .bind(&new.cfi)
-            .bind(&new.motivation)
-            .bind(&new.body)
-            .bind(&body_html)
-            .bind(&tags)
-            .bind(&new.color)
-            .bind(new.audience.kind())
-            .bind(new.audience.group().map(|g| g.to_string()))
-            .bind(new.reply_to.map(|r| r.to_string()))
-            .bind(new.written_blind)
+            .bind(&row.id)
+            .bind(&row.book_id)
+            .bind(&row.author_id)
+            .bind(&row.passage_id)
+            .bind(row.chapter)
+            .bind(row.ordinal)
+            .bind(row.start_pos)
+            .bind(row.end_pos)
+            .bind(&row.exact)
+            .bind(&row.prefix)
+            .bind(&row.suffix)
+            .bind(&row.cfi)
+            .bind(&row.motivation)
+            .bind(&row.body)
+            .bind(&row.body_html)
+            .bind(&row.tags)
+            .bind(&row.color)
+            .bind(&row.audience)
+            .bind(&row.group_id)
+            .bind(&row.reply_to)
+            .bind(row.written_blind)
             .bind(now)
             .execute(&mut *tx)
             .await?;
             for tag in &new.tags {
                 sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
-                    .bind(id.to_string())
+                    .bind(&row.id)
                     .bind(tag)
                     .execute(&mut *tx)
                     .await?;
@@ -408,7 +449,7 @@ impl Store {
         }
         .await
         })?;
-        Ok(id)
+        Ok(row)
     }
 
     /// Applies an author's edit; `created_at` never changes, `updated_at` does.
@@ -543,47 +584,41 @@ impl Store {
     }
 }
 
-/// The `WITH RECURSIVE visible(...), shown AS (...)` prefix shared by listings and counts:
-/// `visible` applies the rule, `shown` the reader's margin (when given).
-fn shown_annotations(
-    sql: &mut Sql,
-    viewer: Option<&User>,
-    book: Uuid,
-    filter: &ListFilter,
-    margin: Option<Margin>,
-) -> String {
-    let (viewer_id, role) = viewer_binds(viewer);
-    let viewer = sql.arg(viewer_id);
-    let role = sql.arg(role);
-    let mut roots = format!("a.book_id = {}", sql.arg(book.to_string()));
-    // Replies share their root's chapter and passage, so the scope can prune roots.
-    if let Some(chapter) = filter.chapter {
-        roots.push_str(&format!(" AND a.chapter = {}", sql.arg(chapter)));
-    }
-    if let Some(passage) = &filter.passage {
-        roots.push_str(&format!(
-            " AND a.passage_id = {}",
-            sql.arg(passage.as_str())
-        ));
-    }
-    let cte = visible_cte(&roots, &viewer, &role);
-    let preference = match margin {
-        Some(margin) => {
-            let mode = sql.arg(margin.margin.as_str());
-            let first = sql.arg(margin.my_reading_first);
-            margin_filter("a", &viewer, &mode, &first)
+/// What a listing shows: the visibility rule, then the reader's margin when given.
+struct Shown {
+    viewer: String,
+    role: String,
+    margin: Option<(String, String)>,
+}
+
+impl Shown {
+    fn new(sql: &mut Sql, viewer: Option<&User>, margin: Option<Margin>) -> Self {
+        let (viewer_id, role) = viewer_binds(viewer);
+        Shown {
+            viewer: sql.arg(viewer_id),
+            role: sql.arg(role),
+            margin: margin.map(|m| (sql.arg(m.margin.as_str()), sql.arg(m.my_reading_first))),
         }
-        None => "TRUE".to_owned(),
-    };
-    // `shown` is MATERIALIZED and driven from `visible` (CROSS JOIN fixes the join order in
-    // SQLite): otherwise SQLite 3.46 flattens it into the outer query, scanning every
-    // annotation of every book, and re-evaluates it for each row's reply count
-    // (BENCHMARKS.md, "Annotations").
-    format!(
-        "WITH RECURSIVE {cte}, \
-         shown AS MATERIALIZED (SELECT a.* FROM visible v CROSS JOIN annotations a \
-             WHERE a.id = v.id AND {preference})"
-    )
+    }
+
+    /// Row `a`, a note on book `book` (a placeholder), is shown.
+    fn condition(&self, a: &str, book: &str) -> String {
+        let visible = annotation_visible(a, book, &self.viewer, &self.role);
+        format!("{visible} AND {}", self.preference(a))
+    }
+
+    /// Row `a`, a reply to a visible note, is shown.
+    fn reply_condition(&self, a: &str) -> String {
+        let rule = annotation_rule(a, &self.viewer, &self.role);
+        format!("{rule} AND {}", self.preference(a))
+    }
+
+    fn preference(&self, a: &str) -> String {
+        match &self.margin {
+            Some((mode, first)) => margin_filter(a, &self.viewer, mode, first),
+            None => "TRUE".to_owned(),
+        }
+    }
 }
 
 /// The keyset condition for the page after `after` under `order`.

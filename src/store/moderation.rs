@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::books::viewer_binds;
 use super::users::User;
-use super::visibility::{moderated_by, visible_cte};
+use super::visibility::{annotation_visible, moderated_by};
 use super::{Store, now_micros};
 use crate::with_db;
 
@@ -66,20 +66,14 @@ impl Store {
         after: Option<(i64, String)>,
         limit: i64,
     ) -> sqlx::Result<Vec<ReportRow>> {
-        // Only threads on passages with open reports need walking: a reply shares its root's
-        // book and passage.
-        let roots = "EXISTS (SELECT 1 FROM reports rr JOIN annotations ra ON ra.id = rr.annotation_id \
-                     WHERE rr.resolved = FALSE AND ra.book_id = a.book_id AND ra.passage_id = a.passage_id)";
-        let cte = visible_cte(roots, "$1", "$2");
+        let visible = annotation_visible("a", "a.book_id", "$1", "$2");
         let moderates = moderated_by("a", "$1", "$2");
         let sql = format!(
-            "WITH RECURSIVE {cte} \
-             SELECT r.id, r.annotation_id, r.reason, u.display_name AS reporter_name, r.created_at \
+            "SELECT r.id, r.annotation_id, r.reason, u.display_name AS reporter_name, r.created_at \
              FROM reports r \
              JOIN annotations a ON a.id = r.annotation_id \
-             JOIN visible v ON v.id = a.id \
              LEFT JOIN users u ON u.id = r.reporter_id \
-             WHERE r.resolved = FALSE AND {moderates} AND (r.created_at, r.id) > ($3, $4) \
+             WHERE r.resolved = FALSE AND {visible} AND {moderates} AND (r.created_at, r.id) > ($3, $4) \
              ORDER BY r.created_at, r.id LIMIT $5"
         );
         let (viewer_id, role) = viewer_binds(Some(viewer));

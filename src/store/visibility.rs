@@ -19,34 +19,50 @@ pub fn book_readable(book: &str, viewer: &str, role: &str) -> String {
     )
 }
 
-/// DESIGN.md's rule for one annotation row `a`, except the clause for replies (which
-/// [`visible_cte`] adds by walking threads from their roots): the viewer's own note; a note
+/// DESIGN.md's rule for one annotation row `a`, except the clauses for its book and its
+/// thread (which [`annotation_visible`] adds): the viewer's own note; a note
 /// shared with a group the viewer is a member of now; a public note. A note hidden by
 /// moderation stays visible only to its author and to its moderators (the group's owner and
 /// facilitators; admins for public notes).
+///
+/// The group clauses ask for the viewer's groups without naming the row, so the database
+/// computes that set once per query and probes it for each row.
 pub fn annotation_rule(a: &str, viewer: &str, role: &str) -> String {
     format!(
         "({a}.author_id = {viewer} \
           OR ({a}.audience = 'public' AND ({a}.hidden = FALSE OR {role} = 'admin')) \
-          OR ({a}.audience = 'group' AND EXISTS ( \
-                SELECT 1 FROM memberships gm \
-                WHERE gm.group_id = {a}.group_id AND gm.user_id = {viewer} \
-                  AND ({a}.hidden = FALSE OR gm.role IN ('owner', 'facilitator')))))"
+          OR ({a}.audience = 'group' AND {a}.hidden = FALSE AND {a}.group_id IN ( \
+                SELECT gm.group_id FROM memberships gm WHERE gm.user_id = {viewer})) \
+          OR ({a}.audience = 'group' AND {a}.hidden = TRUE AND {a}.group_id IN ( \
+                SELECT gm.group_id FROM memberships gm \
+                WHERE gm.user_id = {viewer} AND gm.role IN ('owner', 'facilitator'))))"
     )
 }
 
-/// A recursive CTE `visible(id)`: every annotation the viewer may read whose thread root
-/// matches `roots` (a condition on the root row `a`). A reply is reached only through the
-/// note it answers, so it is never visible to anyone who cannot see that note.
-pub fn visible_cte(roots: &str, viewer: &str, role: &str) -> String {
-    let rule = annotation_rule("a", viewer, role);
-    let readable = book_readable("b", viewer, role);
+/// DESIGN.md's rule, whole, for annotation row `a`: its book is readable, the note passes
+/// [`annotation_rule`], and so does every note above it in its thread, so a reply is never
+/// visible to anyone who cannot see the note it answers. Decided row by row (ancestors by
+/// a short recursive walk up `reply_to`), a listing can walk an index in its own order and
+/// stop after a page instead of deciding every note of the book first (BENCHMARKS.md).
+///
+/// `book` is the row's book id: a placeholder when the query is about one book (checked
+/// once), else `{a}.book_id`.
+pub fn annotation_visible(a: &str, book: &str, viewer: &str, role: &str) -> String {
+    let readable = book_readable("vb", viewer, role);
+    let rule = annotation_rule(a, viewer, role);
+    let ancestor_rule = annotation_rule("up", viewer, role);
+    // `IS NOT TRUE`: a rule that is NULL (a deleted author) must count as failing.
     format!(
-        "visible(id) AS ( \
-            SELECT a.id FROM annotations a JOIN books b ON b.id = a.book_id \
-            WHERE a.reply_to IS NULL AND {roots} AND {readable} AND {rule} \
-          UNION ALL \
-            SELECT a.id FROM annotations a JOIN visible v ON a.reply_to = v.id WHERE {rule})"
+        "(EXISTS (SELECT 1 FROM books vb WHERE vb.id = {book} AND {readable}) \
+          AND {rule} \
+          AND ({a}.reply_to IS NULL OR NOT EXISTS ( \
+                WITH RECURSIVE above(id) AS ( \
+                    SELECT {a}.reply_to \
+                  UNION ALL \
+                    SELECT up.reply_to FROM annotations up JOIN above ON up.id = above.id \
+                    WHERE up.reply_to IS NOT NULL) \
+                SELECT 1 FROM above JOIN annotations up ON up.id = above.id \
+                WHERE ({ancestor_rule}) IS NOT TRUE)))"
     )
 }
 
@@ -59,8 +75,8 @@ pub fn margin_filter(a: &str, viewer: &str, margin: &str, reading_first: &str) -
     format!(
         "({a}.author_id = {viewer} OR ( \
             ({margin} = 'everyone' OR ({margin} = 'groups' AND {a}.audience = 'group')) \
-            AND ({a}.anonymous = TRUE OR NOT EXISTS ( \
-                SELECT 1 FROM mutes mu WHERE mu.user_id = {viewer} AND mu.muted_id = {a}.author_id)) \
+            AND ({a}.anonymous = TRUE OR {a}.author_id IS NULL OR {a}.author_id NOT IN ( \
+                SELECT mu.muted_id FROM mutes mu WHERE mu.user_id = {viewer})) \
             AND ({reading_first} = FALSE \
                  OR EXISTS (SELECT 1 FROM annotations mine \
                             WHERE mine.book_id = {a}.book_id AND mine.passage_id = {a}.passage_id \
