@@ -47,7 +47,10 @@ async fn export(
                 .store
                 .annotations(Some(&user), book, &filter, None)
                 .await?;
-            notes.extend(rows.iter().map(|row| annotation_json(row, Some(&user))));
+            notes.extend(
+                rows.iter()
+                    .map(|row| json!(annotation_json(row, Some(&user)))),
+            );
             match rows.last() {
                 Some(last) if rows.len() as i64 == filter.limit => {
                     filter.after = Some(cursor_of(last, Order::Reading));

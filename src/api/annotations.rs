@@ -4,8 +4,9 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -41,48 +42,102 @@ pub fn book_router() -> Router<AppState> {
         .route("/{id}/passages/{passage}/reveal", post(reveal))
 }
 
+/// An annotation as the API shows it to a viewer (the HTTP contract's field names).
+/// Serialized straight from the row: a page of notes is the hottest answer the service gives.
+#[derive(Serialize)]
+pub struct AnnotationJson<'a> {
+    id: &'a str,
+    book_id: &'a str,
+    passage_id: &'a str,
+    chapter: i64,
+    start: i64,
+    end: i64,
+    exact: &'a str,
+    prefix: &'a str,
+    suffix: &'a str,
+    cfi: &'a str,
+    motivation: &'a str,
+    body: Option<&'a str>,
+    body_html: Option<&'a str>,
+    tags: Vec<String>,
+    color: Option<&'a str>,
+    audience: AudienceJson,
+    reply_to: Option<&'a str>,
+    author: AuthorJson<'a>,
+    mine: bool,
+    hidden: bool,
+    deleted: bool,
+    written_blind: bool,
+    replies: i64,
+    created: String,
+    updated: String,
+}
+
+/// `"private"`, `"public"` or `{"group": id}`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AudienceJson {
+    Kind(&'static str),
+    Group { group: Uuid },
+}
+
+#[derive(Serialize)]
+struct AuthorJson<'a> {
+    id: Option<&'a str>,
+    display_name: &'a str,
+}
+
 /// An annotation as the API shows it to `viewer`.
-pub fn annotation_json(row: &AnnotationRow, viewer: Option<&User>) -> Value {
+pub fn annotation_json<'a>(row: &'a AnnotationRow, viewer: Option<&'a User>) -> AnnotationJson<'a> {
     let audience = match row.audience() {
-        Audience::Group(group) => json!({ "group": group }),
-        other => json!(other.kind()),
+        Audience::Group(group) => AudienceJson::Group { group },
+        other => AudienceJson::Kind(other.kind()),
     };
-    let mine = viewer.filter(|v| row.is_by(v));
-    let author = if let Some(me) = mine {
+    let mine = viewer.is_some_and(|v| row.is_by(v));
+    let author = if mine {
         // An author still knows their own anonymized notes.
-        json!({ "id": me.id, "display_name": me.display_name })
+        AuthorJson {
+            id: row.author_id.as_deref(),
+            display_name: viewer.map_or("", |me| me.display_name.as_str()),
+        }
     } else if row.anonymous || row.author_id.is_none() {
-        json!({ "id": null, "display_name": "Anonymous" })
+        AuthorJson {
+            id: None,
+            display_name: "Anonymous",
+        }
     } else {
-        json!({ "id": row.author_id, "display_name": row.author_name })
+        AuthorJson {
+            id: row.author_id.as_deref(),
+            display_name: row.author_name.as_deref().unwrap_or_default(),
+        }
     };
-    json!({
-        "id": row.id,
-        "book_id": row.book_id,
-        "passage_id": row.passage_id,
-        "chapter": row.chapter,
-        "start": row.start_pos,
-        "end": row.end_pos,
-        "exact": row.exact,
-        "prefix": row.prefix,
-        "suffix": row.suffix,
-        "cfi": row.cfi,
-        "motivation": row.motivation,
-        "body": row.body,
-        "body_html": row.body_html,
-        "tags": row.tags(),
-        "color": row.color,
-        "audience": audience,
-        "reply_to": row.reply_to,
-        "author": author,
-        "mine": mine.is_some(),
-        "hidden": row.hidden,
-        "deleted": row.deleted,
-        "written_blind": row.written_blind,
-        "replies": row.replies,
-        "created": rfc3339(row.created_at),
-        "updated": rfc3339(row.updated_at),
-    })
+    AnnotationJson {
+        id: &row.id,
+        book_id: &row.book_id,
+        passage_id: &row.passage_id,
+        chapter: row.chapter,
+        start: row.start_pos,
+        end: row.end_pos,
+        exact: &row.exact,
+        prefix: &row.prefix,
+        suffix: &row.suffix,
+        cfi: &row.cfi,
+        motivation: &row.motivation,
+        body: row.body.as_deref(),
+        body_html: row.body_html.as_deref(),
+        tags: row.tags(),
+        color: row.color.as_deref(),
+        audience,
+        reply_to: row.reply_to.as_deref(),
+        author,
+        mine,
+        hidden: row.hidden,
+        deleted: row.deleted,
+        written_blind: row.written_blind,
+        replies: row.replies,
+        created: rfc3339(row.created_at),
+        updated: rfc3339(row.updated_at),
+    }
 }
 
 /// `"private"`, `"public"` or `{"group": id}` as the contract spells an audience.
@@ -143,7 +198,7 @@ async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Json(mut req): Json<CreateRequest>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+) -> ApiResult<Response> {
     readable_book(&state, req.book_id, Some(&user)).await?;
     let audience = req
         .audience
@@ -236,7 +291,8 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         axum::Json(annotation_json(&row, Some(&user))),
-    ))
+    )
+        .into_response())
 }
 
 /// Checks the range against the passage's normalized text (offsets in code points, as the
@@ -375,13 +431,13 @@ async fn get_one(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let row = state
         .store
         .annotation(viewer.as_ref(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation"))?;
-    Ok(axum::Json(annotation_json(&row, viewer.as_ref())))
+    Ok(axum::Json(annotation_json(&row, viewer.as_ref())).into_response())
 }
 
 /// The note if the caller wrote it: 404 when they cannot see it (existence must not leak),
@@ -424,7 +480,7 @@ async fn edit(
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(req): Json<EditRequest>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let row = own_annotation(&state, &user, id).await?;
     let audience = req.audience.map(AudienceInput::parse).transpose()?;
     if let Some(audience) = &audience {
@@ -464,7 +520,7 @@ async fn edit(
         .annotation(Some(&user), id)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation"))?;
-    Ok(axum::Json(annotation_json(&row, Some(&user))))
+    Ok(axum::Json(annotation_json(&row, Some(&user))).into_response())
 }
 
 async fn delete(
@@ -514,7 +570,7 @@ async fn list(
     MaybeUser(viewer): MaybeUser,
     Path(book): Path<Uuid>,
     Query(query): Query<ListQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     readable_book(&state, book, viewer.as_ref()).await?;
     let margin = request_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
     let order = query.order.unwrap_or_default();
@@ -544,7 +600,8 @@ async fn list(
         limit,
         |row| annotation_json(row, viewer.as_ref()),
         |row| cursor_of(row, order),
-    )))
+    ))
+    .into_response())
 }
 
 #[derive(Deserialize)]

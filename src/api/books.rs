@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
-use super::pagination::{self, decode_cursor, page};
+use super::pagination::{self, Page, decode_cursor, page};
 use crate::app::AppState;
 use crate::import::{ImportOptions, Outcome, import_epub};
 use crate::store::books::{Access, BookRow, PassageRow};
@@ -78,7 +78,7 @@ async fn list_books(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     Query(query): Query<ListQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<Page<Value>>> {
     let limit = pagination::limit(
         query.limit,
         pagination::DEFAULT_LIMIT,
@@ -311,7 +311,7 @@ async fn passages(
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<Uuid>,
     Query(query): Query<PassageQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<Page<Value>>> {
     readable_book(&state, id, viewer.as_ref()).await?;
     let limit = pagination::limit(query.limit, 1000, 5000)?;
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;

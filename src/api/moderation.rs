@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::annotations::annotation_json;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path, Query};
-use super::pagination::{self, decode_cursor, page};
+use super::pagination::{self, Page, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::rfc3339;
 
@@ -91,7 +91,7 @@ async fn open_reports(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Query(query): Query<ReportsQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<Page<Value>>> {
     let limit = pagination::limit(
         query.limit,
         pagination::DEFAULT_LIMIT,
@@ -107,7 +107,7 @@ async fn open_reports(
         let note = state.store.annotation(Some(&user), id).await?;
         let item = json!({
             "id": report.id,
-            "annotation": note.map(|n| annotation_json(&n, Some(&user))),
+            "annotation": note.as_ref().map(|n| annotation_json(n, Some(&user))),
             "reason": report.reason,
             "reporter": { "display_name": report.reporter_name },
             "created": rfc3339(report.created_at),
@@ -148,5 +148,5 @@ async fn hide(
         .annotation(Some(&user), id)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation"))?;
-    Ok(axum::Json(annotation_json(&note, Some(&user))))
+    Ok(axum::Json(json!(annotation_json(&note, Some(&user)))))
 }

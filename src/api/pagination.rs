@@ -4,7 +4,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
 
 use super::error::ApiError;
 
@@ -40,14 +39,24 @@ pub fn encode_cursor<T: Serialize>(position: &T) -> String {
 }
 
 /// A page of `items`, with a cursor made from the last row when the page is full.
-pub fn page<R, P: Serialize>(
-    rows: &[R],
+pub fn page<'a, R, I: Serialize, P: Serialize>(
+    rows: &'a [R],
     limit: i64,
-    item: impl Fn(&R) -> Value,
-    position: impl Fn(&R) -> P,
-) -> Value {
-    let next = (rows.len() as i64 >= limit)
+    item: impl Fn(&'a R) -> I,
+    position: impl Fn(&'a R) -> P,
+) -> Page<I> {
+    let next_cursor = (rows.len() as i64 >= limit)
         .then(|| rows.last().map(|last| encode_cursor(&position(last))))
         .flatten();
-    json!({ "items": rows.iter().map(item).collect::<Vec<_>>(), "next_cursor": next })
+    Page {
+        items: rows.iter().map(item).collect(),
+        next_cursor,
+    }
+}
+
+/// One page of a list, as every list answers.
+#[derive(Serialize)]
+pub struct Page<I> {
+    pub items: Vec<I>,
+    pub next_cursor: Option<String>,
 }

@@ -94,7 +94,7 @@ async fn search(
         &rows,
         notes_limit,
         |row| {
-            let mut item = annotation_json(row, viewer.as_ref());
+            let mut item = json!(annotation_json(row, viewer.as_ref()));
             item["snippet"] = json!(note_snippet(row, q));
             item
         },
