@@ -1,6 +1,7 @@
 //! `scholia import PATH...`: import files and folders of EPUBs in parallel, with a progress
 //! bar on a terminal and a summary (or JSON lines for scripts) at the end.
 
+use std::cmp::Reverse;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,31 +69,42 @@ pub async fn run(
         ProgressBar::hidden()
     };
     let bar = Arc::new(bar);
-    // Parsing is CPU-bound: one file per core at a time keeps memory bounded too.
+    // Parsing is CPU-bound: one file per core at a time keeps memory bounded too. Biggest
+    // first, each finished file making room for the next: the longest import starts at once
+    // and the rest share the other cores, instead of some core idling while it runs last.
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let reports: Vec<anyhow::Result<FileReport>> = futures::stream::iter(files)
-        .map(|path| {
+    let mut queue: Vec<(usize, PathBuf)> = files.into_iter().enumerate().collect();
+    queue.sort_by_cached_key(|(_, path)| {
+        Reverse(std::fs::metadata(path).map_or(0, |meta| meta.len()))
+    });
+    let mut reports: Vec<(usize, anyhow::Result<FileReport>)> = futures::stream::iter(queue)
+        .map(|(index, path)| {
             let bar = bar.clone();
             async move {
-                bar.set_message(path.display().to_string());
-                let outcome = match read_limited(&path, limits.max_file_bytes).await {
-                    Ok(bytes) => import_epub(store, bytes, limits, options).await?,
-                    Err(reason) => Outcome::Refused { reason },
-                };
-                bar.inc(1);
-                Ok(FileReport {
-                    path: path.display().to_string(),
-                    outcome,
-                })
+                let report: anyhow::Result<FileReport> = async {
+                    bar.set_message(path.display().to_string());
+                    let outcome = match read_limited(&path, limits.max_file_bytes).await {
+                        Ok(bytes) => import_epub(store, bytes, limits, options).await?,
+                        Err(reason) => Outcome::Refused { reason },
+                    };
+                    bar.inc(1);
+                    Ok(FileReport {
+                        path: path.display().to_string(),
+                        outcome,
+                    })
+                }
+                .await;
+                (index, report)
             }
         })
-        .buffered(parallel)
+        .buffer_unordered(parallel)
         .collect()
         .await;
+    reports.sort_by_key(|(index, _)| *index);
     bar.finish_and_clear();
 
     let (mut imported, mut duplicates, mut refused) = (0, 0, 0);
-    for report in reports {
+    for (_, report) in reports {
         let report = report?;
         match &report.outcome {
             Outcome::Imported { .. } => imported += 1,

@@ -582,3 +582,28 @@ fn nested_blocks_do_not_duplicate_text() {
         "epubcfi(/6/2[ch1]!/4/2/2/2)"
     );
 }
+
+#[test]
+fn nuls_and_css_nul_escapes_neither_forge_nor_break_passage_marks() {
+    // The chapter pass marks passage elements with NULs before it knows their ids: a NUL in the
+    // source, or one a CSS escape decodes to, must not pass for such a mark.
+    let body = "<p>a\0b</p>\
+        <p style=\"background: url(#\\0 0\\0 )\">styled</p>\
+        <div><p>c</p></div>\
+        <style>q { background: url(#\\0 1\\0 ) }</style>";
+    let parsed = import(&book(body));
+    let chapter = &parsed.chapters[0];
+    let texts: Vec<&str> = chapter.passages.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(texts, ["a\u{FFFD}b", "styled", "c"]);
+    assert!(!chapter.html.contains('\0'), "{}", chapter.html);
+    for passage in &chapter.passages {
+        let mark = format!("data-passage=\"{}\"", passage.id);
+        assert_eq!(chapter.html.matches(&mark).count(), 1, "{}", chapter.html);
+    }
+    assert_eq!(
+        chapter.html.matches("data-passage").count(),
+        chapter.passages.len(),
+        "{}",
+        chapter.html
+    );
+}

@@ -226,8 +226,13 @@ fn unescape(css: &str) -> String {
             if chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
                 chars.next();
             }
+            // As CSS Syntax has it: zero, a surrogate or beyond Unicode is U+FFFD.
             let code = u32::from_str_radix(&hex, 16).unwrap_or(0xFFFD);
-            out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+            out.push(
+                char::from_u32(code)
+                    .filter(|&c| c != '\0')
+                    .unwrap_or('\u{FFFD}'),
+            );
         }
     }
     out

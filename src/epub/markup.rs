@@ -5,15 +5,29 @@
 //! are empty elements. Writing every self-closed non-void element as `<x ...></x>` first makes
 //! the HTML parse agree with the XML tree, which is what CFIs are counted against.
 
+use std::borrow::Cow;
+
+use super::text;
+
 /// HTML void elements: self-closing them is already right in HTML, and an end tag is invalid.
 const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
     "track", "wbr",
 ];
 
-pub fn expand_self_closing(src: &str) -> String {
+/// A document's bytes as text for lol_html: decoded ([`text::decode_markup`]) and expanded.
+/// Borrows `bytes` when neither changes them.
+pub fn source(bytes: &[u8]) -> Cow<'_, str> {
+    match text::decode_markup(bytes) {
+        Cow::Borrowed(decoded) => expand_self_closing(decoded),
+        Cow::Owned(decoded) => Cow::Owned(expand_self_closing(&decoded).into_owned()),
+    }
+}
+
+/// `src` with its self-closed non-void elements expanded; borrowed when it has none.
+pub fn expand_self_closing(src: &str) -> Cow<'_, str> {
     let bytes = src.as_bytes();
-    let mut out = String::with_capacity(src.len() + src.len() / 16);
+    let mut out = String::new();
     let mut copied = 0;
     let mut i = 0;
     while let Some(offset) = src[i..].find('<') {
@@ -59,8 +73,14 @@ pub fn expand_self_closing(src: &str) -> String {
         if j >= bytes.len() {
             break;
         }
-        let local = name.rsplit(':').next().unwrap_or(name).to_ascii_lowercase();
-        if bytes[j - 1] == b'/' && !VOID.contains(&local.as_str()) {
+        let is_void = || {
+            let local = name.rsplit(':').next().unwrap_or(name);
+            VOID.iter().any(|void| void.eq_ignore_ascii_case(local))
+        };
+        if bytes[j - 1] == b'/' && !is_void() {
+            if out.is_empty() {
+                out.reserve(src.len() + src.len() / 16);
+            }
             out.push_str(&src[copied..j - 1]);
             out.push_str("></");
             out.push_str(name);
@@ -69,8 +89,11 @@ pub fn expand_self_closing(src: &str) -> String {
         }
         i = j + 1;
     }
+    if copied == 0 {
+        return Cow::Borrowed(src);
+    }
     out.push_str(&src[copied..]);
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

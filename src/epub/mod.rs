@@ -6,6 +6,7 @@
 
 mod archive;
 mod cfi;
+mod chapter;
 mod css;
 mod error;
 mod markup;
@@ -15,7 +16,7 @@ mod text;
 mod toc;
 mod urls;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Cursor;
 
 use sha2::{Digest, Sha256};
@@ -304,7 +305,7 @@ pub fn parse_streaming(
     let mut toc = match nav {
         Some(nav) => match archive.read(&nav.path)? {
             Some(data) => {
-                let html = markup::expand_self_closing(&text::decode_markup(&data));
+                let html = markup::source(&data);
                 toc::from_nav(&html, &nav.path, &book)
             }
             None => Vec::new(),
@@ -324,7 +325,8 @@ pub fn parse_streaming(
     let mut document_titles = Vec::with_capacity(spine.len());
     for (index, (idref, path)) in spine.iter().enumerate() {
         let bytes = archive.read(path)?.unwrap_or_default();
-        let (chapter, document_title) = chapter(index, idref, path, &bytes, &book, &toc, limits)?;
+        let (chapter, document_title) =
+            chapter::chapter(index, idref, path, &bytes, &book, &toc, limits)?;
         drop(bytes);
         for passage in &chapter.passages {
             hash.update(passage.text.as_bytes());
@@ -390,102 +392,19 @@ fn rootfile(container: &str) -> Option<String> {
     normalize_path(&text::decode_entities(&found?)).filter(|p| !p.is_empty())
 }
 
-/// Splits and sanitizes one spine document; also returns the document's `<title>`.
-fn chapter(
-    index: usize,
-    idref: &str,
-    path: &str,
-    bytes: &[u8],
-    book: &Book,
-    toc: &[TocEntry],
-    limits: &Limits,
-) -> Result<(Chapter, Option<String>), EpubError> {
-    let source = markup::expand_self_closing(&text::decode_markup(bytes));
-    let analysis = passages::analyse(&source, limits.max_html_depth).map_err(|e| match e {
-        passages::AnalysisError::TooDeep => EpubError::HtmlTooDeep {
-            chapter: path.to_owned(),
-            limit: limits.max_html_depth,
-        },
-        passages::AnalysisError::Html(reason) => EpubError::InvalidChapter {
-            path: path.to_owned(),
-            reason,
-        },
-    })?;
-    let passages: Vec<Passage> = analysis
-        .passages
-        .iter()
-        .enumerate()
-        .map(|(ordinal, found)| Passage {
-            id: format!("c{index}p{ordinal}"),
-            chapter: index,
-            ordinal,
-            cfi: cfi::passage_cfi(index, idref, &found.path),
-            fingerprint: hex::encode(&Sha256::digest(found.text.as_bytes())[..8]),
-            text: found.text.clone(),
-        })
-        .collect();
-    let ids: HashMap<usize, String> = analysis
-        .passages
-        .iter()
-        .zip(&passages)
-        .map(|(found, passage)| (found.seq, passage.id.clone()))
-        .collect();
-    let stylesheets: Vec<String> = analysis
-        .stylesheets
-        .iter()
-        .filter_map(|href| match book.resolve(path, href) {
-            urls::Target::Resource(target, _) => Some(book.resource_url(&target, None)),
-            _ => None,
-        })
-        .collect();
-    let styles: Vec<String> = analysis
-        .styles
-        .iter()
-        .map(|style| css::sanitize_for_style_element(style, path, book))
-        .collect();
-    let html = sanitize::sanitize(
-        &analysis.html,
-        path,
-        book,
-        sanitize::Mode::Chapter { passages: &ids },
-        &stylesheets,
-        &styles,
-    )
-    .map_err(|reason| EpubError::InvalidChapter {
-        path: path.to_owned(),
-        reason,
-    })?;
-    let chapter = Chapter {
-        index,
-        idref: idref.to_owned(),
-        href: path.to_owned(),
-        title: toc::title_of(toc, index),
-        html,
-        passages,
-    };
-    Ok((chapter, analysis.title))
-}
-
 /// A resource as served: CSS and documents that a browser could run sanitized.
 fn resource(item: &Item, data: Vec<u8>, book: &Book) -> Result<Resource, EpubError> {
     let media_type = item.media_type.to_ascii_lowercase();
     let data = if media_type == "text/css" {
         css::sanitize(&text::decode_markup(&data), &item.path, book).into_bytes()
     } else if media_type.contains("svg") || media_type.contains("html") {
-        let source = markup::expand_self_closing(&text::decode_markup(&data));
-        sanitize::sanitize(
-            &source,
-            &item.path,
-            book,
-            sanitize::Mode::Resource,
-            &[],
-            &[],
-        )
-        .map_err(|reason| EpubError::InvalidChapter {
-            path: item.path.clone(),
-            reason,
-        })?
-        .into_bytes()
+        let source = markup::source(&data);
+        sanitize::sanitize_resource(&source, &item.path, book)
+            .map_err(|reason| EpubError::InvalidChapter {
+                path: item.path.clone(),
+                reason,
+            })?
+            .into_bytes()
     } else {
         data
     };

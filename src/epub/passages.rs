@@ -1,23 +1,17 @@
 //! Splitting a chapter into passages: the blocks of text a reader sees as one unit.
 //!
-//! One lol_html pass walks the (self-closing-expanded) document with a stack of open elements,
-//! so it needs no recursion and refuses nesting deeper than the limit. It numbers every element
-//! with a [`SEQ_ATTR`] attribute, which the sanitizing pass uses to find the passage elements
-//! again. Each block element owns the text directly inside it and inside its inline
-//! descendants, but not the text of nested blocks, so no text is in two passages; a nested
-//! block, or a `<br>`, counts as a space in its owner's text.
-
-use std::cell::RefCell;
-use std::rc::Rc;
+//! [`Splitter`] is fed the (self-closing-expanded) document's elements and text by the
+//! chapter's one lol_html pass ([`super::chapter`]). It keeps a stack of open elements, so it
+//! needs no recursion and refuses nesting deeper than the limit. Every block element that may
+//! be a passage is a candidate, numbered in document order. Each block element owns the text
+//! directly inside it and inside its inline descendants, but not the text of nested blocks, so
+//! no text is in two passages; a nested block, or a `<br>`, counts as a space in its owner's
+//! text.
 
 use lol_html::html_content::{Element, TextChunk};
-use lol_html::{RewriteStrSettings, doc_text, element, end_tag, rewrite_str};
 
 use super::cfi::Step;
 use super::text;
-
-/// The attribute that carries each element's number from this pass to the sanitizing pass.
-pub const SEQ_ATTR: &str = "data-scholia-seq";
 
 const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
@@ -92,15 +86,17 @@ pub const IGNORED: &[&str] = &[
 
 /// A passage as found in the document, before it gets its id and CFI.
 pub struct Found {
-    pub seq: usize,
+    /// The number of the candidate it is (see [`Opened::candidate`]).
+    pub candidate: usize,
     pub path: Vec<Step>,
     pub text: String,
 }
 
 pub struct Analysis {
-    /// The document with [`SEQ_ATTR`] on every element.
-    pub html: String,
+    /// In reading order.
     pub passages: Vec<Found>,
+    /// How many candidates there were (passages and blocks without text).
+    pub candidates: usize,
     /// `href`s of `<link rel="stylesheet">` in the head, entity-decoded, unresolved.
     pub stylesheets: Vec<String>,
     /// Contents of `<style>` elements in the head.
@@ -120,12 +116,14 @@ impl std::fmt::Display for TooDeep {
 
 impl std::error::Error for TooDeep {}
 
-#[derive(Debug, thiserror::Error)]
-pub enum AnalysisError {
-    #[error("elements nested too deeply")]
-    TooDeep,
-    #[error("{0}")]
-    Html(String),
+/// What [`Splitter::open`] learned about an element.
+pub struct Opened {
+    /// Its number, in document order, for [`Splitter::close`].
+    pub seq: usize,
+    /// Not void: it has an end tag to wait for.
+    pub stays_open: bool,
+    /// The element may be a passage: the number of this candidate, in document order.
+    pub candidate: Option<usize>,
 }
 
 struct Open {
@@ -147,7 +145,6 @@ struct Open {
 }
 
 struct Candidate {
-    seq: usize,
     path: Vec<Step>,
     raw: String,
     /// When the block got its first visible text: passages are in reading order, so a
@@ -155,8 +152,9 @@ struct Candidate {
     first_text: Option<usize>,
 }
 
+/// The state of the walk through one chapter.
 #[derive(Default)]
-struct State {
+pub struct Splitter {
     max_depth: usize,
     next_seq: usize,
     stack: Vec<Open>,
@@ -167,21 +165,29 @@ struct State {
     texts_seen: usize,
 }
 
-impl State {
+impl Splitter {
+    pub fn new(max_depth: usize) -> Self {
+        Splitter {
+            max_depth,
+            ..Splitter::default()
+        }
+    }
+
     fn push_space(&mut self, owner: Option<usize>) {
         if let Some(owner) = owner {
             self.candidates[owner].raw.push(' ');
         }
     }
 
-    /// Records an element's start; returns its number and whether it stays open (is not void).
-    fn open(&mut self, el: &mut Element) -> Result<(usize, bool), TooDeep> {
+    /// Records the start of element `el`, whose tag name is `tag`. Reads the element as the
+    /// book wrote it, so it must see the element before anything rewrites it.
+    pub fn open(&mut self, el: &Element, tag: &str) -> Result<Opened, TooDeep> {
         if self.stack.len() >= self.max_depth {
             return Err(TooDeep);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let name = local_name(&el.tag_name());
+        let name = local_name(tag);
         let id = el
             .get_attribute("id")
             .map(|id| text::decode_entities(&id).into_owned());
@@ -204,14 +210,14 @@ impl State {
             };
         let parsed_foreign = el.namespace_uri() != XHTML_NS;
         let foreign = parsed_foreign
-            || el.tag_name().contains(':')
+            || tag.contains(':')
             || match el.get_attribute("xmlns") {
                 Some(ns) => ns.trim() != XHTML_NS,
                 // An HTML element directly in SVG or MathML is at an integration point
                 // (`foreignObject`), where XHTML starts again.
                 None => parent_foreign && !parent_parsed,
             };
-        let ignored = parent_ignored || IGNORED.contains(&name.as_str());
+        let ignored = parent_ignored || IGNORED.contains(&name);
         let in_head = parent_in_head || name == "head";
         if in_head && name == "link" {
             let rel = el.get_attribute("rel").unwrap_or_default();
@@ -231,7 +237,7 @@ impl State {
         if name == "br" && !ignored {
             self.push_space(parent_owner);
         }
-        let block = !ignored && !foreign && !is_root && BLOCKS.contains(&name.as_str());
+        let block = !ignored && !foreign && !is_root && BLOCKS.contains(&name);
         let owner = if block {
             self.push_space(parent_owner);
             let path = self
@@ -248,7 +254,6 @@ impl State {
                 }])
                 .collect();
             self.candidates.push(Candidate {
-                seq,
                 path,
                 raw: String::new(),
                 first_text: None,
@@ -257,12 +262,17 @@ impl State {
         } else {
             parent_owner
         };
+        let candidate = if block { owner } else { None };
         if !el.can_have_content() {
-            return Ok((seq, false));
+            return Ok(Opened {
+                seq,
+                stays_open: false,
+                candidate,
+            });
         }
         self.stack.push(Open {
             seq,
-            name,
+            name: name.to_owned(),
             step,
             id,
             element_children: 0,
@@ -273,12 +283,16 @@ impl State {
             parsed_foreign,
             owner,
         });
-        Ok((seq, true))
+        Ok(Opened {
+            seq,
+            stays_open: true,
+            candidate,
+        })
     }
 
     /// Closes the element numbered `seq` and any element left open inside it (lol_html does
     /// not report end tags of implicitly closed elements).
-    fn close(&mut self, seq: usize) {
+    pub fn close(&mut self, seq: usize) {
         if !self.stack.iter().any(|open| open.seq == seq) {
             return;
         }
@@ -293,7 +307,7 @@ impl State {
         }
     }
 
-    fn text(&mut self, chunk: &TextChunk) {
+    pub fn text(&mut self, chunk: &TextChunk) {
         let Some(top) = self.stack.last() else { return };
         if top.in_head && top.name == "title" {
             self.title.push_str(chunk.as_str());
@@ -314,69 +328,43 @@ impl State {
             }
         }
     }
-}
 
-/// The element's local name, lowercased: `svg:rect` is `rect`.
-pub fn local_name(tag: &str) -> String {
-    tag.rsplit(':').next().unwrap_or(tag).to_ascii_lowercase()
-}
-
-pub fn analyse(html: &str, max_depth: usize) -> Result<Analysis, AnalysisError> {
-    let state = Rc::new(RefCell::new(State {
-        max_depth,
-        ..State::default()
-    }));
-    let on_element = Rc::clone(&state);
-    let on_text = Rc::clone(&state);
-    let output = rewrite_str(
-        html,
-        RewriteStrSettings {
-            element_content_handlers: vec![element!("*", move |el| {
-                let (seq, stays_open) = on_element.borrow_mut().open(el)?;
-                el.set_attribute(SEQ_ATTR, &seq.to_string())?;
-                if stays_open {
-                    let on_end = Rc::clone(&on_element);
-                    el.on_end_tag(end_tag!(move |_| {
-                        on_end.borrow_mut().close(seq);
-                        Ok(())
-                    }))?;
-                }
-                Ok(())
-            })],
-            document_content_handlers: vec![doc_text!(move |chunk| {
-                on_text.borrow_mut().text(chunk);
-                Ok(())
-            })],
-            strict: false,
-            ..RewriteStrSettings::new()
-        },
-    )
-    .map_err(|e| match e {
-        lol_html::errors::RewritingError::ContentHandlerError(inner) if inner.is::<TooDeep>() => {
-            AnalysisError::TooDeep
-        }
-        other => AnalysisError::Html(other.to_string()),
-    })?;
-    let mut state = std::mem::take(&mut *state.borrow_mut());
-    state.candidates.sort_by_key(|c| c.first_text);
-    let passages = state
-        .candidates
-        .into_iter()
-        .filter_map(|c| {
-            let text = text::normalize(&text::decode_entities(&c.raw));
-            (!text.is_empty()).then_some(Found {
-                seq: c.seq,
-                path: c.path,
-                text,
+    /// The passages in reading order, and what the head held.
+    pub fn finish(self) -> Analysis {
+        let Splitter {
+            candidates,
+            stylesheets,
+            styles,
+            title,
+            ..
+        } = self;
+        let count = candidates.len();
+        let mut numbered: Vec<(usize, Candidate)> = candidates.into_iter().enumerate().collect();
+        numbered.sort_by_key(|(_, c)| c.first_text);
+        let passages = numbered
+            .into_iter()
+            .filter_map(|(candidate, c)| {
+                let text = text::normalize(&text::decode_entities(&c.raw));
+                (!text.is_empty()).then_some(Found {
+                    candidate,
+                    path: c.path,
+                    text,
+                })
             })
-        })
-        .collect();
-    let title = text::normalize(&text::decode_entities(&state.title));
-    Ok(Analysis {
-        html: output,
-        passages,
-        stylesheets: state.stylesheets,
-        styles: state.styles,
-        title: (!title.is_empty()).then_some(title),
-    })
+            .collect();
+        let title = text::normalize(&text::decode_entities(&title));
+        Analysis {
+            passages,
+            candidates: count,
+            stylesheets,
+            styles,
+            title: (!title.is_empty()).then_some(title),
+        }
+    }
+}
+
+/// The local name in a tag name as lol_html's `tag_name` gives it (lowercased): `svg:rect` is
+/// `rect`.
+pub fn local_name(tag: &str) -> &str {
+    tag.rsplit(':').next().unwrap_or(tag)
 }

@@ -8,13 +8,11 @@
 //! resources, to where Scholia serves them; CSS in `style` elements and attributes.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
 
 use lol_html::html_content::{ContentType, Element, TextChunk, TextType};
-use lol_html::{RewriteStrSettings, doc_comments, doctype, element, rewrite_str, text};
+use lol_html::{RewriteStrSettings, element, rewrite_str, text};
 
-use super::passages::{SEQ_ATTR, local_name};
+use super::passages::local_name;
 use super::urls::{Book, Target};
 use super::{css, text as txt};
 
@@ -37,6 +35,7 @@ const DROP_ATTRS: &[&str] = &[
     "xml:base",
     "data-passage",
 ];
+
 /// Elements removed with their content (also [`super::passages::IGNORED`], so no passage text is lost).
 const REMOVE_WITH_CONTENT: &[&str] = &[
     "script",
@@ -67,77 +66,123 @@ const UNWRAP: &[&str] = &["form", "button", "object"];
 /// Values that make an attribute a script, whatever the attribute (SVG `values`, `to`...).
 const SCRIPT_VALUES: &[&str] = &["javascript:", "vbscript:", "data:text/html"];
 
-pub enum Mode<'a> {
-    /// A spine document: the body's content under one root, passages marked.
-    Chapter {
-        passages: &'a HashMap<usize, String>,
-    },
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A spine document: its body's content goes under one root ([`wrap_chapter`]); the
+    /// chapter pass also removes its head, doctype and comments.
+    Chapter,
     /// A document served as a resource (SVG image, non-spine XHTML): the whole document.
     Resource,
 }
 
+/// The `lang` and `dir` of a chapter's `<html>`, for the root that replaces it.
 #[derive(Default)]
-struct Root {
+pub struct Root {
     lang: Option<String>,
     dir: Option<String>,
 }
 
-/// Sanitizes the document at zip path `from`. For a chapter, `stylesheets` (served URLs) and
-/// `styles` (sanitized CSS) from its head are placed at the start of the root, which is
-/// `<div class="scholia-chapter">` with the document's `lang` and `dir`; the body becomes a
-/// `<div data-epub-body>` keeping its attributes.
-pub fn sanitize(
-    html: &str,
-    from: &str,
-    book: &Book,
+/// Sanitizes the elements and `<style>` text of the document at zip path `from` as a lol_html
+/// pass meets them.
+pub struct Sanitizer<'a> {
+    from: &'a str,
+    book: &'a Book,
     mode: Mode,
-    stylesheets: &[String],
-    styles: &[String],
-) -> Result<String, String> {
-    let chapter = matches!(mode, Mode::Chapter { .. });
-    let root = Rc::new(RefCell::new(Root::default()));
-    let on_element = Rc::clone(&root);
-    let style_buffer = RefCell::new(String::new());
-    let mut element_handlers = vec![
-        element!("*", |el| {
-            sanitize_element(el, from, book, &mode, &on_element);
-            Ok(())
-        }),
-        text!("style", |chunk| {
-            sanitize_style_text(chunk, &style_buffer, from, book);
-            Ok(())
-        }),
-    ];
-    let mut document_handlers = vec![];
-    if chapter {
-        element_handlers.push(element!("head", |el| {
-            el.remove();
-            Ok(())
-        }));
-        document_handlers.push(doctype!(|d| {
-            d.remove();
-            Ok(())
-        }));
-        document_handlers.push(doc_comments!(|c| {
-            c.remove();
-            Ok(())
-        }));
+    root: RefCell<Root>,
+    /// The text of the `<style>` element being read.
+    style: RefCell<String>,
+}
+
+impl<'a> Sanitizer<'a> {
+    pub fn new(from: &'a str, book: &'a Book, mode: Mode) -> Self {
+        Sanitizer {
+            from,
+            book,
+            mode,
+            root: RefCell::default(),
+            style: RefCell::default(),
+        }
     }
-    let body = rewrite_str(
+
+    /// Sanitizes an element whose local name (see [`local_name`]) is `name`.
+    pub fn element(&self, el: &mut Element, name: &str) {
+        let (from, book) = (self.from, self.book);
+        if REMOVE_WITH_CONTENT.contains(&name) {
+            el.remove();
+            return;
+        }
+        if UNWRAP.contains(&name) {
+            el.remove_and_keep_content();
+        }
+        if name == "link" && !is_stylesheet(el) {
+            el.remove();
+            return;
+        }
+        if self.mode == Mode::Chapter {
+            match name {
+                "html" => {
+                    let mut root = self.root.borrow_mut();
+                    root.lang = el
+                        .get_attribute("xml:lang")
+                        .or_else(|| el.get_attribute("lang"))
+                        .map(|v| txt::decode_entities(&v).into_owned());
+                    root.dir = el
+                        .get_attribute("dir")
+                        .map(|v| txt::decode_entities(&v).into_owned());
+                    el.remove_and_keep_content();
+                    return;
+                }
+                "body" => {
+                    // Only the tag name changes: `<div>` can live inside the reader's page.
+                    let _ = el.set_tag_name("div");
+                    let _ = el.set_attribute("data-epub-body", "");
+                }
+                _ => {}
+            }
+        }
+        // A book's own `data-passage` attributes would impersonate passages (DROP_ATTRS).
+        sanitize_attributes(el, name, from, book);
+    }
+
+    /// Collects a `<style>` element's text and replaces it, at its end, with sanitized CSS.
+    pub fn style_text(&self, chunk: &mut TextChunk) {
+        sanitize_style_text(chunk, &self.style, self.from, self.book);
+    }
+
+    pub fn into_root(self) -> Root {
+        self.root.into_inner()
+    }
+}
+
+/// Sanitizes a document served as a resource.
+pub fn sanitize_resource(html: &str, from: &str, book: &Book) -> Result<String, String> {
+    let sanitizer = Sanitizer::new(from, book, Mode::Resource);
+    rewrite_str(
         html,
         RewriteStrSettings {
-            element_content_handlers: element_handlers,
-            document_content_handlers: document_handlers,
+            element_content_handlers: vec![
+                element!("*", |el| {
+                    sanitizer.element(el, local_name(&el.tag_name()));
+                    Ok(())
+                }),
+                text!("style", |chunk| {
+                    sanitizer.style_text(chunk);
+                    Ok(())
+                }),
+            ],
             strict: false,
             ..RewriteStrSettings::new()
         },
     )
-    .map_err(|e| e.to_string())?;
-    if !chapter {
-        return Ok(body);
-    }
-    let root = root.borrow();
-    let mut out = String::from("<div class=\"scholia-chapter\"");
+    .map_err(|e| e.to_string())
+}
+
+/// A sanitized chapter body under the chapter's root, `<div class="scholia-chapter">` with the
+/// document's `lang` and `dir`, which starts with the `stylesheets` (served URLs) and `styles`
+/// (sanitized CSS) from the chapter's head.
+pub fn wrap_chapter(root: &Root, stylesheets: &[String], styles: &[String], body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 256);
+    out.push_str("<div class=\"scholia-chapter\"");
     for (name, value) in [("lang", &root.lang), ("dir", &root.dir)] {
         if let Some(value) = value {
             out.push_str(&format!(" {name}=\"{}\"", escape_attr(value)));
@@ -155,58 +200,21 @@ pub fn sanitize(
     }
     out.push_str(body.trim());
     out.push_str("</div>");
-    Ok(out)
+    out
 }
 
-fn sanitize_element(el: &mut Element, from: &str, book: &Book, mode: &Mode, root: &RefCell<Root>) {
-    let name = local_name(&el.tag_name());
-    let seq = el.get_attribute(SEQ_ATTR);
-    el.remove_attribute(SEQ_ATTR);
-    if REMOVE_WITH_CONTENT.contains(&name.as_str()) {
-        el.remove();
-        return;
+/// Whether the value, without whitespace and control characters, names a script. Every such
+/// value has a `:`, which spares squeezing the others.
+fn is_script_value(value: &str) -> bool {
+    if !value.contains(':') {
+        return false;
     }
-    if UNWRAP.contains(&name.as_str()) {
-        el.remove_and_keep_content();
-    }
-    if name == "link" && !is_stylesheet(el) {
-        el.remove();
-        return;
-    }
-    if let Mode::Chapter { .. } = mode {
-        match name.as_str() {
-            "html" => {
-                let mut root = root.borrow_mut();
-                root.lang = el
-                    .get_attribute("xml:lang")
-                    .or_else(|| el.get_attribute("lang"))
-                    .map(|v| txt::decode_entities(&v).into_owned());
-                root.dir = el
-                    .get_attribute("dir")
-                    .map(|v| txt::decode_entities(&v).into_owned());
-                el.remove_and_keep_content();
-                return;
-            }
-            "body" => {
-                // Only the tag name changes: `<div>` can live inside the reader's page.
-                let _ = el.set_tag_name("div");
-                let _ = el.set_attribute("data-epub-body", "");
-            }
-            _ => {}
-        }
-    }
-    // A book's own `data-passage` attributes would impersonate passages.
-    el.remove_attribute("data-passage");
-    sanitize_attributes(el, &name, from, book);
-    if let Mode::Chapter { passages } = mode {
-        if let Some(id) = seq
-            .and_then(|seq| seq.parse().ok())
-            .and_then(|seq: usize| passages.get(&seq))
-        {
-            // The attribute names are fixed strings, which lol_html accepts.
-            let _ = el.set_attribute("data-passage", id);
-        }
-    }
+    let squeezed: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    SCRIPT_VALUES.iter().any(|s| squeezed.contains(s))
 }
 
 fn is_stylesheet(el: &Element) -> bool {
@@ -224,14 +232,7 @@ fn sanitize_attributes(el: &mut Element, element: &str, from: &str, book: &Book)
         .collect();
     let navigates = matches!(element, "a" | "area");
     for (name, value) in attributes {
-        let squeezed: String = value
-            .chars()
-            .filter(|c| !c.is_whitespace() && !c.is_control())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if name.starts_with("on")
-            || DROP_ATTRS.contains(&name.as_str())
-            || SCRIPT_VALUES.iter().any(|s| squeezed.contains(s))
+        if name.starts_with("on") || DROP_ATTRS.contains(&name.as_str()) || is_script_value(&value)
         {
             el.remove_attribute(&name);
             continue;

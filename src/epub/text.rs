@@ -5,15 +5,21 @@ use std::borrow::Cow;
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
 /// Decodes an XML/XHTML document: a byte order mark wins, then the XML declaration's
-/// `encoding`, then UTF-8. Invalid bytes become U+FFFD instead of failing the book.
-pub fn decode_markup(bytes: &[u8]) -> String {
+/// `encoding`, then UTF-8. Invalid bytes become U+FFFD instead of failing the book, and so do
+/// NULs, which XML forbids (and [`super::chapter`] relies on there being none). Borrows
+/// `bytes` when they are already all that.
+pub fn decode_markup(bytes: &[u8]) -> Cow<'_, str> {
     let encoding = Encoding::for_bom(bytes)
         .map(|(encoding, _)| encoding)
         .or_else(|| declared_encoding(bytes))
         .unwrap_or(UTF_8);
     // `decode` strips a BOM of the encoding it sniffs, and sniffs one even if we chose another.
     let (text, _, _) = encoding.decode(bytes);
-    text.into_owned()
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        text
+    }
 }
 
 /// The encoding named by `<?xml ... encoding="..."?>`. UTF-16 without a BOM is recognised by
@@ -49,11 +55,27 @@ pub fn is_html_space(c: char) -> bool {
 /// Whitespace runs collapsed to one space, trimmed.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for word in text.split(is_html_space).filter(|w| !w.is_empty()) {
+    let mut push = |word: &str| {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
+    };
+    // HTML whitespace is ASCII, so a byte scan finds the words' bounds (it is hot: MathML
+    // chapters are mostly indentation).
+    let mut word_start = None;
+    for (i, &byte) in text.as_bytes().iter().enumerate() {
+        match (is_html_space(char::from(byte)), word_start) {
+            (true, Some(start)) => {
+                push(&text[start..i]);
+                word_start = None;
+            }
+            (false, None) => word_start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(start) = word_start {
+        push(&text[start..]);
     }
     out
 }
@@ -190,6 +212,7 @@ mod tests {
         );
         assert_eq!(decode_markup(b"\xff\xfe<\0p\0>\0"), "<p>");
         assert_eq!(decode_markup(b"<p>\xff</p>"), "<p>\u{FFFD}</p>");
+        assert_eq!(decode_markup(b"<p>a\0b</p>"), "<p>a\u{FFFD}b</p>");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub fn from_nav(html: &str, nav_path: &str, book: &Book) -> Vec<TocEntry> {
         html,
         RewriteStrSettings {
             element_content_handlers: vec![element!("*", move |el| {
-                let name = local_name(&el.tag_name());
+                let name = local_name(&el.tag_name()).to_owned();
                 let mut s = on_element.borrow_mut();
                 let is_toc = name == "nav"
                     && el
