@@ -180,8 +180,12 @@ pub fn cursor_of(row: &AnnotationRow, order: Order) -> Vec<serde_json::Value> {
     }
 }
 
+/// The author's name by a lookup per row returned, not a join: PostgreSQL's estimate for
+/// the rule's many conditions is a row or two, and for that few it would scan `users`
+/// instead of its primary key (BENCHMARKS.md, "Annotations").
 const COLUMNS: &str = "s.id, s.book_id, s.author_id, \
-    CASE WHEN s.anonymous THEN NULL ELSE u.display_name END AS author_name, \
+    CASE WHEN s.anonymous THEN NULL \
+         ELSE (SELECT u.display_name FROM users u WHERE u.id = s.author_id) END AS author_name, \
     s.passage_id, s.chapter, s.ordinal, s.start_pos, s.end_pos, s.exact, s.prefix, s.suffix, s.cfi, \
     s.motivation, s.body, s.body_html, s.tags, s.color, s.audience, s.group_id, s.reply_to, \
     s.hidden, s.deleted, s.anonymous, s.written_blind, s.created_at, s.updated_at";
@@ -299,8 +303,7 @@ impl Store {
         sql.text = format!(
             "SELECT {COLUMNS}, \
                 (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies \
-             FROM annotations s LEFT JOIN users u ON u.id = s.author_id \
-             WHERE {} ORDER BY {order} LIMIT {limit}",
+             FROM annotations s WHERE {} ORDER BY {order} LIMIT {limit}",
             conditions.join(" AND ")
         );
         with_db!(&self.db, |pool| bind_all!(sqlx::query_as(&sql.text), sql)

@@ -52,6 +52,14 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                // A listing's plan is estimated dear (its rule's conditions look selective), so
+                // PostgreSQL would JIT-compile it on every run: ~190 ms to save ~0 on a query
+                // that stops after a page (BENCHMARKS.md, "Annotations").
+                .after_connect(|conn, _| {
+                    Box::pin(
+                        async move { sqlx::query("SET jit = off").execute(conn).await.map(|_| ()) },
+                    )
+                })
                 .connect(url)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;

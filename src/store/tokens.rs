@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::users::User;
+use super::users::{User, UserRow};
 use super::{Store, now_micros};
 use crate::with_db;
 
@@ -63,15 +63,14 @@ impl Store {
     }
 
     /// The user a bearer token belongs to.
+    /// One query: every API request asks it first.
     pub async fn user_by_token(&self, token: &str) -> sqlx::Result<Option<User>> {
-        let sql = "SELECT user_id FROM api_tokens WHERE token_hash = $1";
-        let user_id: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+        let sql = "SELECT u.id, u.username, u.display_name, u.role, u.created_at
+                   FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
+        let row: Option<UserRow> = with_db!(&self.db, |pool| sqlx::query_as(sql)
             .bind(hash_token(token))
             .fetch_optional(pool)
             .await)?;
-        match user_id.and_then(|id| id.parse().ok()) {
-            Some(id) => self.user_by_id(id).await,
-            None => Ok(None),
-        }
+        Ok(row.map(User::from))
     }
 }
