@@ -886,10 +886,10 @@ async fn plan(args: &[String]) -> anyhow::Result<()> {
         ($q:expr) => {
             $q.bind(user.clone())
                 .bind("reader")
-                .bind(book.clone())
-                .bind(chapter)
                 .bind("everyone")
                 .bind(false)
+                .bind(book.clone())
+                .bind(chapter)
                 .bind(50i64)
         };
     }
