@@ -133,10 +133,6 @@ fn num(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     })
 }
 
-// The service's allocator (src/main.rs), so that the raw query is timed as the server runs it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; skip it and anything before the command.

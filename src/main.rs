@@ -75,11 +75,6 @@ enum UserCommand {
     },
 }
 
-// glibc's allocator spent about a third of the service's time under load, mostly on the
-// many small strings of database rows and JSON (BENCHMARKS.md, "Annotations").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
