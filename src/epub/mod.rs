@@ -12,6 +12,7 @@ mod error;
 mod markup;
 mod passages;
 mod sanitize;
+mod spine;
 mod text;
 mod toc;
 mod urls;
@@ -323,19 +324,22 @@ pub fn parse_streaming(
     let mut hash = Sha256::new();
     let mut passages = 0;
     let mut document_titles = Vec::with_capacity(spine.len());
-    for (index, (idref, path)) in spine.iter().enumerate() {
-        let bytes = archive.read(path)?.unwrap_or_default();
-        let (chapter, document_title) =
-            chapter::chapter(index, idref, path, &bytes, &book, &toc, limits)?;
-        drop(bytes);
-        for passage in &chapter.passages {
-            hash.update(passage.text.as_bytes());
-            hash.update(b"\n");
-        }
-        passages += chapter.passages.len();
-        document_titles.push(document_title);
-        emit(Part::Chapter(chapter))?;
-    }
+    spine::parse_chapters(
+        &mut archive,
+        &spine,
+        &book,
+        &toc,
+        limits,
+        |chapter, document_title| {
+            for passage in &chapter.passages {
+                hash.update(passage.text.as_bytes());
+                hash.update(b"\n");
+            }
+            passages += chapter.passages.len();
+            document_titles.push(document_title);
+            emit(Part::Chapter(chapter))
+        },
+    )?;
     if toc.is_empty() {
         toc = spine
             .iter()
