@@ -287,7 +287,14 @@ async fn create(
         reply_to: req.reply_to,
         written_blind,
     };
-    let row = state.store.insert_annotation(&user, new).await?;
+    let id = state.store.insert_annotation(user.id, &new).await?;
+    // Read back through the rule like every answer with a note in it (one query: the book
+    // is known).
+    let row = state
+        .store
+        .annotation_on(Some(&user), req.book_id, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("annotation {id} vanished after insert"))?;
     Ok((
         StatusCode::CREATED,
         axum::Json(annotation_json(&row, Some(&user))),

@@ -341,9 +341,19 @@ impl Store {
         viewer: Option<&User>,
         id: Uuid,
     ) -> sqlx::Result<Option<AnnotationRow>> {
-        let Some(book) = self.annotation_book(id).await? else {
-            return Ok(None);
-        };
+        match self.annotation_book(id).await? {
+            Some(book) => self.annotation_on(viewer, book, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// One annotation on a known book by id, if the viewer may read it.
+    pub async fn annotation_on(
+        &self,
+        viewer: Option<&User>,
+        book: Uuid,
+        id: Uuid,
+    ) -> sqlx::Result<Option<AnnotationRow>> {
         let filter = ListFilter {
             id: Some(id),
             limit: 1,
@@ -366,47 +376,12 @@ impl Store {
         Ok(book.and_then(|book| book.parse().ok()))
     }
 
-    /// Stores a new note by `author` and returns it as its author reads it: nobody else has
-    /// touched it yet, so there is nothing to read back.
-    pub async fn insert_annotation(
-        &self,
-        author: &User,
-        new: NewAnnotation,
-    ) -> sqlx::Result<AnnotationRow> {
-        let id = Uuid::now_v7().to_string();
+    /// Stores a new note by `author` and returns its id.
+    pub async fn insert_annotation(&self, author: Uuid, new: &NewAnnotation) -> sqlx::Result<Uuid> {
+        let id = Uuid::now_v7();
         let now = now_micros();
         let body_html = new.body.as_deref().map(crate::markdown::render);
         let tags = serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into());
-        let row = AnnotationRow {
-            id,
-            book_id: new.book_id.to_string(),
-            author_id: Some(author.id.to_string()),
-            author_name: Some(author.display_name.clone()),
-            passage_id: new.passage_id,
-            chapter: new.chapter,
-            ordinal: new.ordinal,
-            start_pos: new.start,
-            end_pos: new.end,
-            exact: new.exact,
-            prefix: new.prefix,
-            suffix: new.suffix,
-            cfi: new.cfi,
-            motivation: new.motivation,
-            body: new.body,
-            body_html,
-            tags,
-            color: new.color,
-            audience: new.audience.kind().to_owned(),
-            group_id: new.audience.group().map(|g| g.to_string()),
-            reply_to: new.reply_to.map(|r| r.to_string()),
-            hidden: false,
-            deleted: false,
-            anonymous: false,
-            written_blind: new.written_blind,
-            created_at: now,
-            updated_at: now,
-            replies: 0,
-        };
         with_db!(&self.db, |pool| {
             async {
             let mut tx = pool.begin().await?;
@@ -417,33 +392,33 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
                          $17, $18, $19, $20, $21, $22, $22)",
             )
-            .bind(&row.id)
-            .bind(&row.book_id)
-            .bind(&row.author_id)
-            .bind(&row.passage_id)
-            .bind(row.chapter)
-            .bind(row.ordinal)
-            .bind(row.start_pos)
-            .bind(row.end_pos)
-            .bind(&row.exact)
-            .bind(&row.prefix)
-            .bind(&row.suffix)
-            .bind(&row.cfi)
-            .bind(&row.motivation)
-            .bind(&row.body)
-            .bind(&row.body_html)
-            .bind(&row.tags)
-            .bind(&row.color)
-            .bind(&row.audience)
-            .bind(&row.group_id)
-            .bind(&row.reply_to)
-            .bind(row.written_blind)
+            .bind(id.to_string())
+            .bind(new.book_id.to_string())
+            .bind(author.to_string())
+            .bind(&new.passage_id)
+            .bind(new.chapter)
+            .bind(new.ordinal)
+            .bind(new.start)
+            .bind(new.end)
+            .bind(&new.exact)
+            .bind(&new.prefix)
+            .bind(&new.suffix)
+            .bind(&new.cfi)
+            .bind(&new.motivation)
+            .bind(&new.body)
+            .bind(&body_html)
+            .bind(&tags)
+            .bind(&new.color)
+            .bind(new.audience.kind())
+            .bind(new.audience.group().map(|g| g.to_string()))
+            .bind(new.reply_to.map(|r| r.to_string()))
+            .bind(new.written_blind)
             .bind(now)
             .execute(&mut *tx)
             .await?;
             for tag in &new.tags {
                 sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
-                    .bind(&row.id)
+                    .bind(id.to_string())
                     .bind(tag)
                     .execute(&mut *tx)
                     .await?;
@@ -452,7 +427,7 @@ impl Store {
         }
         .await
         })?;
-        Ok(row)
+        Ok(id)
     }
 
     /// Applies an author's edit; `created_at` never changes, `updated_at` does.
