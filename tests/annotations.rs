@@ -15,6 +15,7 @@ both_databases!(
     my_reading_first_hides_until_i_write_or_reveal,
     muted_readers_disappear,
     sixty_four_concurrent_writers_lose_nothing,
+    a_note_that_cannot_be_stored_fails_alone,
 );
 
 /// A book and the first passage with at least 20 characters of text.
@@ -613,4 +614,56 @@ async fn sixty_four_concurrent_writers_lose_nothing(app: TestApp) {
     assert_eq!(app.count("annotations").await, 64);
     let all = listed(&app, &clients[0], &book, "margin=everyone&limit=500").await;
     assert_eq!(all.len(), 64);
+}
+
+/// Notes written at the same moment are committed together; one that the database refuses
+/// (its book is gone) must fail alone and take none of the others with it.
+async fn a_note_that_cannot_be_stored_fails_alone(app: TestApp) {
+    use scholia::store::annotations::{Audience, NewAnnotation};
+    let (book, passage) = book_and_passage(&app).await;
+    let (_, user) = app.reader("writer").await;
+    let author: uuid::Uuid = user["id"].as_str().unwrap().parse().unwrap();
+    let note = |book_id: uuid::Uuid, i: usize| NewAnnotation {
+        book_id,
+        passage_id: passage["id"].as_str().unwrap().to_owned(),
+        chapter: 0,
+        ordinal: 0,
+        start: 0,
+        end: 1,
+        exact: "x".into(),
+        prefix: String::new(),
+        suffix: String::new(),
+        cfi: String::new(),
+        motivation: "commenting".into(),
+        body: Some(format!("note {i}")),
+        tags: vec![format!("tag{i}")],
+        color: None,
+        audience: Audience::Public,
+        reply_to: None,
+        written_blind: false,
+    };
+    let book_id: uuid::Uuid = book.parse().unwrap();
+    let store = &app.state.store;
+    let mut stored = 0;
+    for round in 0..5 {
+        let results = futures::future::join_all((0..20).map(|i| {
+            let target = if i == 10 {
+                uuid::Uuid::now_v7()
+            } else {
+                book_id
+            };
+            store.insert_annotation(author, note(target, round * 20 + i))
+        }))
+        .await;
+        for (i, result) in results.iter().enumerate() {
+            assert_eq!(
+                result.is_ok(),
+                i != 10,
+                "note {i} of round {round}: {result:?}"
+            );
+        }
+        stored += 19;
+        assert_eq!(app.count("annotations").await, stored);
+        assert_eq!(app.count("annotation_tags").await, stored);
+    }
 }

@@ -287,7 +287,7 @@ async fn create(
         reply_to: req.reply_to,
         written_blind,
     };
-    let id = state.store.insert_annotation(user.id, &new).await?;
+    let id = state.store.insert_annotation(user.id, new).await?;
     // Read back through the rule like every answer with a note in it (one query: the book
     // is known).
     let row = state

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::books::viewer_binds;
+use super::group_commit::NoteRow;
 use super::users::User;
 use super::visibility::{annotation_rule, annotation_visible, margin_filter};
-use super::{Sql, Store, now_micros};
+use super::{Db, Sql, Store, now_micros};
 use crate::{bind_all, with_db};
 
 /// Who may read a note, as its author chose.
@@ -88,7 +89,10 @@ pub struct Margin {
     pub my_reading_first: bool,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One note as a listing reads it. A page arrives from the database as one JSON array of
+/// rows, each an array of these fields in this order ([`FIELDS`]), so it crosses from the
+/// database in one value instead of one per field (BENCHMARKS.md, "Annotations").
+#[derive(Debug, Clone, Deserialize)]
 pub struct AnnotationRow {
     pub id: String,
     pub book_id: String,
@@ -111,9 +115,13 @@ pub struct AnnotationRow {
     pub audience: String,
     pub group_id: Option<String>,
     pub reply_to: Option<String>,
+    #[serde(deserialize_with = "flag")]
     pub hidden: bool,
+    #[serde(deserialize_with = "flag")]
     pub deleted: bool,
+    #[serde(deserialize_with = "flag")]
     pub anonymous: bool,
+    #[serde(deserialize_with = "flag")]
     pub written_blind: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -189,6 +197,34 @@ const COLUMNS: &str = "s.id, s.book_id, s.author_id, \
     s.passage_id, s.chapter, s.ordinal, s.start_pos, s.end_pos, s.exact, s.prefix, s.suffix, s.cfi, \
     s.motivation, s.body, s.body_html, s.tags, s.color, s.audience, s.group_id, s.reply_to, \
     s.hidden, s.deleted, s.anonymous, s.written_blind, s.created_at, s.updated_at";
+
+/// [`AnnotationRow`]'s fields in its order: [`COLUMNS`], then the count of visible replies.
+const FIELDS: &str = "s.id, s.book_id, s.author_id, s.author_name, s.passage_id, s.chapter, \
+    s.ordinal, s.start_pos, s.end_pos, s.exact, s.prefix, s.suffix, s.cfi, s.motivation, s.body, \
+    s.body_html, s.tags, s.color, s.audience, s.group_id, s.reply_to, s.hidden, s.deleted, \
+    s.anonymous, s.written_blind, s.created_at, s.updated_at, s.replies";
+
+/// A flag as either database returns it in JSON: `true`/`false` from PostgreSQL, `1`/`0`
+/// from SQLite, which has no boolean type.
+fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a boolean, 0 or 1")
+        }
+        fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<bool, E> {
+            Ok(b)
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<bool, E> {
+            Ok(n != 0)
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<bool, E> {
+            Ok(n != 0)
+        }
+    }
+    deserializer.deserialize_any(Flag)
+}
 
 /// A new annotation, validated by the caller.
 #[derive(Debug, Clone)]
@@ -300,15 +336,45 @@ impl Store {
         // A reply is visible when the note it answers is, and `s` is: the rule for the reply
         // itself and the margin are all that is left to decide.
         let replies = shown.reply_condition("r");
-        sql.text = format!(
+        let rows = format!(
             "SELECT {COLUMNS}, \
                 (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies \
              FROM annotations s WHERE {} ORDER BY {order} LIMIT {limit}",
             conditions.join(" AND ")
         );
-        with_db!(&self.db, |pool| bind_all!(sqlx::query_as(&sql.text), sql)
-            .fetch_all(pool)
-            .await)
+        // The page as one JSON array of rows. An aggregate keeps no order of its own, and
+        // sorting a page here costs less than asking the database to sort it again.
+        sql.text = match self.db {
+            Db::Sqlite(_) => {
+                format!("SELECT json_group_array(json_array({FIELDS})) FROM ({rows}) s")
+            }
+            Db::Postgres(_) => format!(
+                "SELECT COALESCE(json_agg(json_build_array({FIELDS})), '[]')::text FROM ({rows}) s"
+            ),
+        };
+        let page: String = with_db!(&self.db, |pool| bind_all!(
+            sqlx::query_scalar(&sql.text),
+            sql
+        )
+        .fetch_one(pool)
+        .await)?;
+        let mut rows: Vec<AnnotationRow> =
+            serde_json::from_str(&page).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        match filter.order {
+            Order::Newest => {
+                rows.sort_unstable_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)))
+            }
+            Order::Reading => rows.sort_unstable_by(|a, b| {
+                (a.chapter, a.ordinal, a.start_pos, a.created_at, &a.id).cmp(&(
+                    b.chapter,
+                    b.ordinal,
+                    b.start_pos,
+                    b.created_at,
+                    &b.id,
+                ))
+            }),
+        }
+        Ok(rows)
     }
 
     /// How many notes the viewer's margin shows on each passage of a chapter.
@@ -376,57 +442,35 @@ impl Store {
         Ok(book.and_then(|book| book.parse().ok()))
     }
 
-    /// Stores a new note by `author` and returns its id.
-    pub async fn insert_annotation(&self, author: Uuid, new: &NewAnnotation) -> sqlx::Result<Uuid> {
+    /// Stores a new note by `author` and returns its id, once it is committed.
+    pub async fn insert_annotation(&self, author: Uuid, new: NewAnnotation) -> sqlx::Result<Uuid> {
         let id = Uuid::now_v7();
-        let now = now_micros();
-        let body_html = new.body.as_deref().map(crate::markdown::render);
-        let tags = serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into());
-        with_db!(&self.db, |pool| {
-            async {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO annotations (id, book_id, author_id, passage_id, chapter, ordinal,
-                     start_pos, end_pos, exact, prefix, suffix, cfi, motivation, body, body_html,
-                     tags, color, audience, group_id, reply_to, written_blind, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                         $17, $18, $19, $20, $21, $22, $22)",
-            )
-            .bind(id.to_string())
-            .bind(new.book_id.to_string())
-            .bind(author.to_string())
-            .bind(&new.passage_id)
-            .bind(new.chapter)
-            .bind(new.ordinal)
-            .bind(new.start)
-            .bind(new.end)
-            .bind(&new.exact)
-            .bind(&new.prefix)
-            .bind(&new.suffix)
-            .bind(&new.cfi)
-            .bind(&new.motivation)
-            .bind(&new.body)
-            .bind(&body_html)
-            .bind(&tags)
-            .bind(&new.color)
-            .bind(new.audience.kind())
-            .bind(new.audience.group().map(|g| g.to_string()))
-            .bind(new.reply_to.map(|r| r.to_string()))
-            .bind(new.written_blind)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            for tag in &new.tags {
-                sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
-                    .bind(id.to_string())
-                    .bind(tag)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await
-        }
-        .await
-        })?;
+        let row = NoteRow {
+            id: id.to_string(),
+            book_id: new.book_id.to_string(),
+            author_id: author.to_string(),
+            body_html: new.body.as_deref().map(crate::markdown::render),
+            tags_json: serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into()),
+            audience: new.audience.kind(),
+            group_id: new.audience.group().map(|g| g.to_string()),
+            reply_to: new.reply_to.map(|r| r.to_string()),
+            created_at: now_micros(),
+            passage_id: new.passage_id,
+            chapter: new.chapter,
+            ordinal: new.ordinal,
+            start: new.start,
+            end: new.end,
+            exact: new.exact,
+            prefix: new.prefix,
+            suffix: new.suffix,
+            cfi: new.cfi,
+            motivation: new.motivation,
+            body: new.body,
+            tags: new.tags,
+            color: new.color,
+            written_blind: new.written_blind,
+        };
+        self.notes.insert(row).await?;
         Ok(id)
     }
 

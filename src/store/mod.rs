@@ -12,6 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub mod account;
 pub mod annotations;
 pub mod books;
+mod group_commit;
 pub mod groups;
 pub mod moderation;
 pub mod preferences;
@@ -43,6 +44,7 @@ macro_rules! with_db {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub db: Db,
+    notes: group_commit::NoteWriter,
 }
 
 impl Store {
@@ -80,7 +82,8 @@ impl Store {
         } else {
             anyhow::bail!("unsupported database URL {url:?}: use sqlite://… or postgres://…");
         };
-        Ok(Self { db })
+        let notes = group_commit::NoteWriter::start(db.clone());
+        Ok(Self { db, notes })
     }
 
     /// Applies pending migrations; running it again is a no-op.

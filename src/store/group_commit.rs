@@ -1,0 +1,142 @@
+//! Group commit for new notes. Readers of a study group write at the same moments, and a
+//! transaction per note makes each pay for a whole commit: SQLite appends every page the
+//! note touched to its log again and every pooled connection drops its page cache, and
+//! concurrent writers wait for SQLite's single write lock by sleeping between tries.
+//! One task takes the notes waiting at that moment and commits them together; a request
+//! hears back only once its note is committed (BENCHMARKS.md, "Annotations").
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::Db;
+use crate::with_db;
+
+/// The most notes committed in one transaction.
+const MAX_BATCH: usize = 128;
+
+/// A new note's row, with every value computed before it is queued.
+#[derive(Debug)]
+pub(super) struct NoteRow {
+    pub id: String,
+    pub book_id: String,
+    pub author_id: String,
+    pub passage_id: String,
+    pub chapter: i64,
+    pub ordinal: i64,
+    pub start: i64,
+    pub end: i64,
+    pub exact: String,
+    pub prefix: String,
+    pub suffix: String,
+    pub cfi: String,
+    pub motivation: String,
+    pub body: Option<String>,
+    pub body_html: Option<String>,
+    pub tags: Vec<String>,
+    pub tags_json: String,
+    pub color: Option<String>,
+    pub audience: &'static str,
+    pub group_id: Option<String>,
+    pub reply_to: Option<String>,
+    pub written_blind: bool,
+    pub created_at: i64,
+}
+
+struct Pending {
+    row: NoteRow,
+    committed: oneshot::Sender<sqlx::Result<()>>,
+}
+
+/// The queue in front of the committing task.
+#[derive(Clone, Debug)]
+pub(super) struct NoteWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl NoteWriter {
+    /// Starts the committing task; it ends when the last handle is dropped.
+    pub fn start(db: Db) -> Self {
+        let (queue, pending) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(commit_batches(db, pending));
+        Self { queue }
+    }
+
+    /// Stores `row`, answering once it is committed.
+    pub async fn insert(&self, row: NoteRow) -> sqlx::Result<()> {
+        let (committed, done) = oneshot::channel();
+        let stopped = || sqlx::Error::PoolClosed;
+        self.queue
+            .send(Pending { row, committed })
+            .await
+            .map_err(|_| stopped())?;
+        done.await.map_err(|_| stopped())?
+    }
+}
+
+async fn commit_batches(db: Db, mut pending: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        if batch.len() > 1 && insert_rows(&db, batch.iter().map(|p| &p.row)).await.is_ok() {
+            for note in batch.drain(..) {
+                let _ = note.committed.send(Ok(()));
+            }
+            continue;
+        }
+        // A note that cannot be stored (its book or the note it answers was deleted
+        // meanwhile, say) fails the whole transaction: each is tried alone, so only it fails.
+        for note in batch.drain(..) {
+            let result = insert_rows(&db, std::iter::once(&note.row)).await;
+            let _ = note.committed.send(result);
+        }
+    }
+}
+
+/// Inserts `rows` in one transaction.
+async fn insert_rows<'a>(db: &Db, rows: impl Iterator<Item = &'a NoteRow>) -> sqlx::Result<()> {
+    with_db!(db, |pool| {
+        async {
+        let mut tx = pool.begin().await?;
+        for row in rows {
+            sqlx::query(
+                "INSERT INTO annotations (id, book_id, author_id, passage_id, chapter, ordinal,
+                     start_pos, end_pos, exact, prefix, suffix, cfi, motivation, body, body_html,
+                     tags, color, audience, group_id, reply_to, written_blind, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                         $17, $18, $19, $20, $21, $22, $22)",
+            )
+            .bind(&row.id)
+            .bind(&row.book_id)
+            .bind(&row.author_id)
+            .bind(&row.passage_id)
+            .bind(row.chapter)
+            .bind(row.ordinal)
+            .bind(row.start)
+            .bind(row.end)
+            .bind(&row.exact)
+            .bind(&row.prefix)
+            .bind(&row.suffix)
+            .bind(&row.cfi)
+            .bind(&row.motivation)
+            .bind(&row.body)
+            .bind(&row.body_html)
+            .bind(&row.tags_json)
+            .bind(&row.color)
+            .bind(row.audience)
+            .bind(&row.group_id)
+            .bind(&row.reply_to)
+            .bind(row.written_blind)
+            .bind(row.created_at)
+            .execute(&mut *tx)
+            .await?;
+            for tag in &row.tags {
+                sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
+                    .bind(&row.id)
+                    .bind(tag)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await
+    }
+    .await
+    })
+}
