@@ -203,26 +203,9 @@ const FIELDS: &str = "s.id, s.book_id, s.author_id, s.author_name, s.passage_id,
     s.body_html, s.tags, s.color, s.audience, s.group_id, s.reply_to, s.hidden, s.deleted, \
     s.anonymous, s.written_blind, s.created_at, s.updated_at, s.replies";
 
-/// A flag as either database returns it in JSON: `true`/`false` from PostgreSQL, `1`/`0`
-/// from SQLite, which has no boolean type.
+/// A flag in SQLite's JSON: SQLite has no boolean type, so `1` or `0`.
 fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    struct Flag;
-    impl serde::de::Visitor<'_> for Flag {
-        type Value = bool;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a boolean, 0 or 1")
-        }
-        fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<bool, E> {
-            Ok(b)
-        }
-        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<bool, E> {
-            Ok(n != 0)
-        }
-        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<bool, E> {
-            Ok(n != 0)
-        }
-    }
-    deserializer.deserialize_any(Flag)
+    Ok(u8::deserialize(deserializer)? != 0)
 }
 
 /// A new annotation, validated by the caller.
