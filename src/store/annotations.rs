@@ -403,29 +403,12 @@ impl Store {
     pub async fn insert_annotation(&self, author: Uuid, new: NewAnnotation) -> sqlx::Result<Uuid> {
         let id = Uuid::now_v7();
         let row = NoteRow {
-            id: id.to_string(),
-            book_id: new.book_id.to_string(),
-            author_id: author.to_string(),
+            id,
+            author,
             body_html: new.body.as_deref().map(crate::markdown::render),
             tags_json: serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into()),
-            audience: new.audience.kind(),
-            group_id: new.audience.group().map(|g| g.to_string()),
-            reply_to: new.reply_to.map(|r| r.to_string()),
             created_at: now_micros(),
-            passage_id: new.passage_id,
-            chapter: new.chapter,
-            ordinal: new.ordinal,
-            start: new.start,
-            end: new.end,
-            exact: new.exact,
-            prefix: new.prefix,
-            suffix: new.suffix,
-            cfi: new.cfi,
-            motivation: new.motivation,
-            body: new.body,
-            tags: new.tags,
-            color: new.color,
-            written_blind: new.written_blind,
+            note: new,
         };
         self.notes.insert(row).await?;
         Ok(id)

@@ -7,37 +7,24 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use uuid::Uuid;
+
 use super::Db;
+use super::annotations::NewAnnotation;
 use crate::with_db;
 
 /// The most notes committed in one transaction.
 const MAX_BATCH: usize = 128;
 
-/// A new note's row, with every value computed before it is queued.
+/// A new note with the values the database stores besides the author's, all computed
+/// before it is queued.
 #[derive(Debug)]
 pub(super) struct NoteRow {
-    pub id: String,
-    pub book_id: String,
-    pub author_id: String,
-    pub passage_id: String,
-    pub chapter: i64,
-    pub ordinal: i64,
-    pub start: i64,
-    pub end: i64,
-    pub exact: String,
-    pub prefix: String,
-    pub suffix: String,
-    pub cfi: String,
-    pub motivation: String,
-    pub body: Option<String>,
+    pub id: Uuid,
+    pub author: Uuid,
+    pub note: NewAnnotation,
     pub body_html: Option<String>,
-    pub tags: Vec<String>,
     pub tags_json: String,
-    pub color: Option<String>,
-    pub audience: &'static str,
-    pub group_id: Option<String>,
-    pub reply_to: Option<String>,
-    pub written_blind: bool,
     pub created_at: i64,
 }
 
@@ -96,6 +83,7 @@ async fn insert_rows<'a>(db: &Db, rows: impl Iterator<Item = &'a NoteRow>) -> sq
         async {
         let mut tx = pool.begin().await?;
         for row in rows {
+            let (id, note) = (row.id.to_string(), &row.note);
             sqlx::query(
                 "INSERT INTO annotations (id, book_id, author_id, passage_id, chapter, ordinal,
                      start_pos, end_pos, exact, prefix, suffix, cfi, motivation, body, body_html,
@@ -103,33 +91,33 @@ async fn insert_rows<'a>(db: &Db, rows: impl Iterator<Item = &'a NoteRow>) -> sq
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
                          $17, $18, $19, $20, $21, $22, $22)",
             )
-            .bind(&row.id)
-            .bind(&row.book_id)
-            .bind(&row.author_id)
-            .bind(&row.passage_id)
-            .bind(row.chapter)
-            .bind(row.ordinal)
-            .bind(row.start)
-            .bind(row.end)
-            .bind(&row.exact)
-            .bind(&row.prefix)
-            .bind(&row.suffix)
-            .bind(&row.cfi)
-            .bind(&row.motivation)
-            .bind(&row.body)
+            .bind(&id)
+            .bind(note.book_id.to_string())
+            .bind(row.author.to_string())
+            .bind(&note.passage_id)
+            .bind(note.chapter)
+            .bind(note.ordinal)
+            .bind(note.start)
+            .bind(note.end)
+            .bind(&note.exact)
+            .bind(&note.prefix)
+            .bind(&note.suffix)
+            .bind(&note.cfi)
+            .bind(&note.motivation)
+            .bind(&note.body)
             .bind(&row.body_html)
             .bind(&row.tags_json)
-            .bind(&row.color)
-            .bind(row.audience)
-            .bind(&row.group_id)
-            .bind(&row.reply_to)
-            .bind(row.written_blind)
+            .bind(&note.color)
+            .bind(note.audience.kind())
+            .bind(note.audience.group().map(|g| g.to_string()))
+            .bind(note.reply_to.map(|r| r.to_string()))
+            .bind(note.written_blind)
             .bind(row.created_at)
             .execute(&mut *tx)
             .await?;
-            for tag in &row.tags {
+            for tag in &note.tags {
                 sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
-                    .bind(&row.id)
+                    .bind(&id)
                     .bind(tag)
                     .execute(&mut *tx)
                     .await?;
