@@ -554,17 +554,19 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-/// The margin this request uses: `margin=` if named, else the caller's preference for the book.
-pub async fn request_margin(
+/// The margin this request reads `book` with: `margin=` if named, else the caller's
+/// preference for the book; 404 when the caller may not read the book.
+pub async fn reading_margin(
     state: &AppState,
     viewer: Option<&User>,
     book: Uuid,
     asked: Option<&str>,
 ) -> ApiResult<Margin> {
-    let mut margin = match viewer {
-        Some(user) => state.store.effective_margin(user.id, book).await?,
-        None => Margin::default(),
-    };
+    let mut margin = state
+        .store
+        .reading_margin(viewer, book)
+        .await?
+        .ok_or_else(|| ApiError::not_found("book"))?;
     if let Some(asked) = asked {
         margin.margin = MarginMode::parse(asked)
             .ok_or_else(|| ApiError::bad_request("margin must be none, groups or everyone"))?;
@@ -578,8 +580,7 @@ async fn list(
     Path(book): Path<Uuid>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    readable_book(&state, book, viewer.as_ref()).await?;
-    let margin = request_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
+    let margin = reading_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
     let order = query.order.unwrap_or_default();
     let limit = pagination::limit(
         query.limit,
@@ -624,8 +625,7 @@ async fn counts(
     Path(book): Path<Uuid>,
     Query(query): Query<CountQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    readable_book(&state, book, viewer.as_ref()).await?;
-    let margin = request_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
+    let margin = reading_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
     let counts = state
         .store
         .annotation_counts(viewer.as_ref(), book, query.chapter, margin)

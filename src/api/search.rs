@@ -10,8 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::annotations::{annotation_json, request_margin};
-use super::books::readable_book;
+use super::annotations::{annotation_json, reading_margin};
 use super::error::{ApiError, ApiResult};
 use super::extract::{MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
@@ -55,8 +54,7 @@ async fn search(
             "q must be 1 to {MAX_QUERY_CHARS} characters"
         )));
     }
-    readable_book(&state, book, viewer.as_ref()).await?;
-    let margin = request_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
+    let margin = reading_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
 
     let limit = pagination::limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;

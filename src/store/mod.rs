@@ -75,6 +75,10 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                // A pooled SQLite connection is an open file, which cannot drop the way a
+                // network connection can: pinging it before every query only cost a round
+                // trip to its thread (BENCHMARKS.md, "Annotations").
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url}: {e}"))?;
