@@ -6,6 +6,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
@@ -54,6 +55,18 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                // A connection back from a query a moment ago is alive: ping only those that
+                // idled long enough for the server or the network to have dropped them, and
+                // spare a round trip per query under load (BENCHMARKS.md, "Annotations").
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for < Duration::from_secs(1) {
+                            return Ok(true);
+                        }
+                        conn.ping().await.map(|()| true)
+                    })
+                })
                 // A listing's plan is estimated dear (its rule's conditions look selective), so
                 // PostgreSQL would JIT-compile it on every run: ~190 ms to save ~0 on a query
                 // that stops after a page (BENCHMARKS.md, "Annotations").
