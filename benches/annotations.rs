@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use scholia::epub::Limits;
 use scholia::import::{ImportOptions, Outcome, import_epub};
 use scholia::store::Store;
-use scholia::store::annotations::{ListFilter, Margin, MarginMode, Order};
+use scholia::store::annotations::{ListFilter, Margin, MarginMode, Order, ReaderMargin};
 use scholia::store::preferences::Preferences;
 use scholia::with_db;
 use uuid::Uuid;
@@ -712,7 +712,7 @@ async fn raw(args: &[String]) -> anyhow::Result<()> {
     let n = num(args, "--n", 200)?;
     let viewer = store.user_by_id(user).await?.context("no such user")?;
     // As the handler does: the reader's margin for this book, the default page of 50.
-    let margin = store.effective_margin(user, book).await?;
+    let margin = ReaderMargin::default();
     let filter = ListFilter {
         chapter: Some(chapter),
         order: Order::Newest,

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{TestApp, expect_problem, note_on};
+use common::{TestApp, expect_problem, note_on, send};
+use scholia::store::users::Role;
 use serde_json::{Value, json};
 
 both_databases!(
@@ -16,6 +17,7 @@ both_databases!(
     muted_readers_disappear,
     sixty_four_concurrent_writers_lose_nothing,
     a_note_that_cannot_be_stored_fails_alone,
+    a_book_i_may_no_longer_read_is_not_found_even_with_my_notes_on_it,
 );
 
 /// A book and the first passage with at least 20 characters of text.
@@ -666,4 +668,54 @@ async fn a_note_that_cannot_be_stored_fails_alone(app: TestApp) {
         assert_eq!(app.count("annotations").await, stored);
         assert_eq!(app.count("annotation_tags").await, stored);
     }
+}
+
+/// Listings and counts only ask whether the book is readable when they find no note (a note
+/// found proves it): a reader whose own notes are on a book they may no longer read must
+/// still get 404, as for a book that does not exist, and an empty book a readable empty page.
+async fn a_book_i_may_no_longer_read_is_not_found_even_with_my_notes_on_it(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let (rue, _) = app.reader("rue").await;
+    let (owner, _) = app.reader("owner").await;
+    app.post_note(&rue, &note_on(&book, &passage, "mine", json!("private")))
+        .await;
+    let paths = [
+        format!("/api/books/{book}/annotations"),
+        format!("/api/books/{book}/annotations?margin=none"),
+        format!(
+            "/api/books/{book}/annotations?order=reading&chapter={}",
+            passage["chapter"]
+        ),
+        format!("/api/books/{book}/annotations/counts"),
+        format!("/api/books/{book}/search?q=mine"),
+    ];
+    for path in &paths {
+        send(rue.get(app.url(path))).await;
+    }
+
+    // The book becomes readable by a group rue is not in.
+    let club = app.group_with(&owner, &[]).await;
+    let (librarian, _) = app.user_with_role("lou", Role::Librarian).await;
+    send(
+        librarian
+            .patch(app.url(&format!("/api/books/{book}")))
+            .json(&json!({"access": "groups", "groups": [club]})),
+    )
+    .await;
+    for path in &paths {
+        expect_problem(rue.get(app.url(path)).send().await.unwrap(), 404).await;
+    }
+    let nowhere = uuid::Uuid::new_v4();
+    let missing = rue
+        .get(app.url(&format!("/api/books/{nowhere}/annotations")))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(missing, 404).await;
+
+    // A readable book without notes is an empty page, not a 404.
+    let empty = app.import_fixture("trees.epub").await;
+    assert!(listed(&app, &rue, &empty, "").await.is_empty());
+    let counts = send(rue.get(app.url(&format!("/api/books/{empty}/annotations/counts")))).await;
+    assert_eq!(counts["items"], json!([]));
 }

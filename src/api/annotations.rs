@@ -16,8 +16,8 @@ use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::annotations::{
-    AnnotationEdit, AnnotationRow, Audience, ListFilter, Margin, MarginMode, NewAnnotation, Order,
-    cursor_of,
+    AnnotationEdit, AnnotationRow, Audience, ListFilter, MarginMode, NewAnnotation, Order,
+    ReaderMargin, cursor_of,
 };
 use crate::store::rfc3339;
 use crate::store::users::User;
@@ -554,24 +554,15 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-/// The margin this request reads `book` with: `margin=` if named, else the caller's
-/// preference for the book; 404 when the caller may not read the book.
-pub async fn reading_margin(
-    state: &AppState,
-    viewer: Option<&User>,
-    book: Uuid,
-    asked: Option<&str>,
-) -> ApiResult<Margin> {
-    let mut margin = state
-        .store
-        .reading_margin(viewer, book)
-        .await?
-        .ok_or_else(|| ApiError::not_found("book"))?;
-    if let Some(asked) = asked {
-        margin.margin = MarginMode::parse(asked)
-            .ok_or_else(|| ApiError::bad_request("margin must be none, groups or everyone"))?;
-    }
-    Ok(margin)
+/// The margin a request names with `margin=`, if any (else the reader's preference applies).
+pub fn asked_margin(asked: Option<&str>) -> ApiResult<ReaderMargin> {
+    let asked = asked
+        .map(|asked| {
+            MarginMode::parse(asked)
+                .ok_or_else(|| ApiError::bad_request("margin must be none, groups or everyone"))
+        })
+        .transpose()?;
+    Ok(ReaderMargin { asked })
 }
 
 async fn list(
@@ -580,7 +571,7 @@ async fn list(
     Path(book): Path<Uuid>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let margin = reading_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
+    let margin = asked_margin(query.margin.as_deref())?;
     let order = query.order.unwrap_or_default();
     let limit = pagination::limit(
         query.limit,
@@ -603,6 +594,10 @@ async fn list(
         .store
         .annotations(viewer.as_ref(), book, &filter, Some(margin))
         .await?;
+    if rows.is_empty() {
+        // Notes on a page prove the book readable (the rule asks it of each); no notes do not.
+        readable_book(&state, book, viewer.as_ref()).await?;
+    }
     Ok(axum::Json(page(
         &rows,
         limit,
@@ -625,11 +620,15 @@ async fn counts(
     Path(book): Path<Uuid>,
     Query(query): Query<CountQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    let margin = reading_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
+    let margin = asked_margin(query.margin.as_deref())?;
     let counts = state
         .store
         .annotation_counts(viewer.as_ref(), book, query.chapter, margin)
         .await?;
+    if counts.is_empty() {
+        // As for a listing: counts come only from notes on a readable book.
+        readable_book(&state, book, viewer.as_ref()).await?;
+    }
     let items: Vec<Value> = counts
         .iter()
         .map(|(passage, n)| json!({ "passage_id": passage, "count": n }))

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::annotations::{annotation_json, reading_margin};
+use super::annotations::{annotation_json, asked_margin};
+use super::books::readable_book;
 use super::error::{ApiError, ApiResult};
 use super::extract::{MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
@@ -54,7 +55,9 @@ async fn search(
             "q must be 1 to {MAX_QUERY_CHARS} characters"
         )));
     }
-    let margin = reading_margin(&state, viewer.as_ref(), book, query.margin.as_deref()).await?;
+    let margin = asked_margin(query.margin.as_deref())?;
+    // Passages do not go through the annotations' rule: the book is checked first.
+    readable_book(&state, book, viewer.as_ref()).await?;
 
     let limit = pagination::limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;

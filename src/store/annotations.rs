@@ -89,6 +89,15 @@ pub struct Margin {
     pub my_reading_first: bool,
 }
 
+/// The margin a listing applies after the rule: the reader's preference for the book (its
+/// override, else their account's, else the default), with its mode replaced by `asked` when
+/// the request names one. Resolved inside the listing's own query, which saves a round trip
+/// on the hottest request (BENCHMARKS.md, "Annotations").
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReaderMargin {
+    pub asked: Option<MarginMode>,
+}
+
 /// One note as a listing reads it: a row from PostgreSQL, or on SQLite an array of these
 /// fields in this order ([`FIELDS`]) within one JSON value per page ([`sqlite_page`]).
 #[derive(Debug, Clone, sqlx::FromRow, Deserialize)]
@@ -242,17 +251,18 @@ pub struct AnnotationEdit {
 
 impl Store {
     /// The annotations on `book` that `viewer` may see, filtered by their `margin` when given
-    /// (None: the visibility rule alone, as for fetching one note by id).
+    /// (None: the visibility rule alone, as for fetching one note by id). The page is empty
+    /// when the viewer may not read the book: the rule asks that of every note.
     pub async fn annotations(
         &self,
         viewer: Option<&User>,
         book: Uuid,
         filter: &ListFilter,
-        margin: Option<Margin>,
+        margin: Option<ReaderMargin>,
     ) -> sqlx::Result<Vec<AnnotationRow>> {
         let mut sql = Sql::default();
-        let shown = Shown::new(&mut sql, viewer, margin);
         let book = sql.arg(book.to_string());
+        let shown = Shown::new(&mut sql, viewer, &book, margin);
         let mut conditions = vec![format!("s.book_id = {book}"), shown.condition("s", &book)];
         if let Some(chapter) = filter.chapter {
             conditions.push(format!("s.chapter = {}", sql.arg(chapter)));
@@ -340,11 +350,11 @@ impl Store {
         viewer: Option<&User>,
         book: Uuid,
         chapter: Option<i64>,
-        margin: Margin,
+        margin: ReaderMargin,
     ) -> sqlx::Result<Vec<(String, i64)>> {
         let mut sql = Sql::default();
         let book = sql.arg(book.to_string());
-        let shown = Shown::new(&mut sql, viewer, Some(margin)).condition("s", &book);
+        let shown = Shown::new(&mut sql, viewer, &book, Some(margin)).condition("s", &book);
         let mut scope = format!("s.book_id = {book}");
         if let Some(chapter) = chapter {
             scope.push_str(&format!(" AND s.chapter = {}", sql.arg(chapter)));
@@ -591,12 +601,35 @@ struct Shown {
 }
 
 impl Shown {
-    fn new(sql: &mut Sql, viewer: Option<&User>, margin: Option<Margin>) -> Self {
+    /// `book` is the placeholder of the listing's book, whose preference applies.
+    fn new(sql: &mut Sql, viewer: Option<&User>, book: &str, margin: Option<ReaderMargin>) -> Self {
         let (viewer_id, role) = viewer_binds(viewer);
+        let viewer = sql.arg(viewer_id);
+        let role = sql.arg(role);
+        let margin = margin.map(|margin| {
+            // The book's override sorts after the account's '' key, so it wins when present.
+            let stored = |column: &str| {
+                format!(
+                    "(SELECT p.{column} FROM preferences p \
+                      WHERE p.user_id = {viewer} AND p.book_id IN ({book}, '') \
+                      ORDER BY p.book_id DESC LIMIT 1)"
+                )
+            };
+            let mode = match margin.asked {
+                Some(asked) => sql.arg(asked.as_str()),
+                None => format!(
+                    "COALESCE({}, {})",
+                    stored("margin"),
+                    sql.arg(MarginMode::default().as_str())
+                ),
+            };
+            let first = format!("COALESCE({}, FALSE)", stored("my_reading_first"));
+            (mode, first)
+        });
         Shown {
-            viewer: sql.arg(viewer_id),
-            role: sql.arg(role),
-            margin: margin.map(|m| (sql.arg(m.margin.as_str()), sql.arg(m.my_reading_first))),
+            viewer,
+            role,
+            margin,
         }
     }
 

@@ -6,9 +6,6 @@ use uuid::Uuid;
 
 use super::Store;
 use super::annotations::{Margin, MarginMode};
-use super::books::viewer_binds;
-use super::users::User;
-use super::visibility::book_readable;
 use crate::with_db;
 
 /// The key under which the account-wide preference is stored (books have their id).
@@ -76,38 +73,6 @@ impl Store {
             tx.commit().await
         }
         .await)
-    }
-
-    /// The margin `viewer` reads `book` with (anonymous readers: the default), or None when
-    /// they may not read that book. One query for both, since every listing asks both first.
-    pub async fn reading_margin(
-        &self,
-        viewer: Option<&User>,
-        book: Uuid,
-    ) -> sqlx::Result<Option<Margin>> {
-        let (viewer_id, role) = viewer_binds(viewer);
-        let sql = format!(
-            "SELECT p.margin, p.my_reading_first FROM books b \
-             LEFT JOIN (SELECT margin, my_reading_first FROM preferences \
-                        WHERE user_id = $1 AND book_id IN ($3, '') \
-                        ORDER BY book_id DESC LIMIT 1) p ON TRUE \
-             WHERE b.id = $3 AND {readable}",
-            readable = book_readable("b", "$1", "$2")
-        );
-        let row: Option<(Option<String>, Option<bool>)> =
-            with_db!(&self.db, |pool| sqlx::query_as(&sql)
-                .bind(&viewer_id)
-                .bind(role)
-                .bind(book.to_string())
-                .fetch_optional(pool)
-                .await)?;
-        Ok(row.map(|(margin, my_reading_first)| Margin {
-            margin: margin
-                .as_deref()
-                .and_then(MarginMode::parse)
-                .unwrap_or_default(),
-            my_reading_first: my_reading_first.unwrap_or_default(),
-        }))
     }
 
     /// The margin a reader uses on one book: the book's override, else the account's.
