@@ -861,8 +861,9 @@ async fn writes(args: &[String]) -> anyhow::Result<()> {
 
 /// `plan --database-url URL --sql FILE --user ID --book ID --chapter N`: the plan (SQLite:
 /// EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE) of the listing's SQL, as written to FILE
-/// with the binds `Store::annotations` uses ($1 viewer .. $7 limit), under the database
-/// library the service links.
+/// with the binds `Store::annotations` uses for a chapter's first page ($1 book, $2 viewer,
+/// $3 role, $4 the default margin, $5 chapter, $6 limit), under the database library the
+/// service links.
 async fn plan(args: &[String]) -> anyhow::Result<()> {
     let store = Store::connect(&need(args, "--database-url")?).await?;
     let sql = std::fs::read_to_string(need(args, "--sql")?)?;
@@ -880,11 +881,10 @@ async fn plan(args: &[String]) -> anyhow::Result<()> {
     println!("-- {version}");
     macro_rules! binds {
         ($q:expr) => {
-            $q.bind(user.clone())
+            $q.bind(book.clone())
+                .bind(user.clone())
                 .bind("reader")
-                .bind("everyone")
-                .bind(false)
-                .bind(book.clone())
+                .bind("groups")
                 .bind(chapter)
                 .bind(50i64)
         };

@@ -18,6 +18,7 @@ both_databases!(
     sixty_four_concurrent_writers_lose_nothing,
     a_note_that_cannot_be_stored_fails_alone,
     a_book_i_may_no_longer_read_is_not_found_even_with_my_notes_on_it,
+    a_tombstone_shows_only_over_replies_i_may_read,
 );
 
 /// A book and the first passage with at least 20 characters of text.
@@ -718,4 +719,66 @@ async fn a_book_i_may_no_longer_read_is_not_found_even_with_my_notes_on_it(app: 
     assert!(listed(&app, &rue, &empty, "").await.is_empty());
     let counts = send(rue.get(app.url(&format!("/api/books/{empty}/annotations/counts")))).await;
     assert_eq!(counts["items"], json!([]));
+}
+
+/// A tombstone exists because its note had replies: shown to a reader who may read none of
+/// them, it would tell them that replies they may not read exist.
+async fn a_tombstone_shows_only_over_replies_i_may_read(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let (ann, _) = app.reader("ann").await;
+    let (ben, _) = app.reader("ben").await;
+    let (cat, _) = app.reader("cat").await;
+    let note = app
+        .post_note(
+            &ann,
+            &note_on(&book, &passage, "open question", json!("public")),
+        )
+        .await;
+    let id = note["id"].as_str().unwrap();
+    let reply = app
+        .post_note(
+            &ben,
+            &json!({"book_id": book, "reply_to": id, "body": "my own answer", "audience": "private"}),
+        )
+        .await;
+    let reply_id = reply["id"].as_str().unwrap();
+    send(ann.delete(app.url(&format!("/api/annotations/{id}")))).await;
+
+    // Ben reads his reply, so the tombstone holds his thread together.
+    let for_ben = listed(&app, &ben, &book, "margin=everyone").await;
+    let ids: Vec<&str> = for_ben.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [reply_id, id]);
+    assert_eq!(for_ben[1]["deleted"], true);
+    assert_eq!(for_ben[1]["replies"], 1);
+
+    // Cat and Ann, who may not read Ben's private reply, see nothing at all.
+    for reader in [&cat, &ann] {
+        assert!(
+            listed(&app, reader, &book, "margin=everyone")
+                .await
+                .is_empty()
+        );
+        let one = reader
+            .get(app.url(&format!("/api/annotations/{id}")))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(one, 404).await;
+        let counts = send(reader.get(app.url(&format!(
+            "/api/books/{book}/annotations/counts?margin=everyone"
+        ))))
+        .await;
+        assert_eq!(counts["items"], json!([]));
+    }
+
+    // Once the reply is public, the tombstone stands for it before everyone.
+    send(
+        ben.patch(app.url(&format!("/api/annotations/{reply_id}")))
+            .json(&json!({"audience": "public"})),
+    )
+    .await;
+    let for_cat = listed(&app, &cat, &book, "margin=everyone").await;
+    let ids: Vec<&str> = for_cat.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [reply_id, id]);
+    assert_eq!(for_cat[1]["replies"], 1);
 }

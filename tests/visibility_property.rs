@@ -400,11 +400,38 @@ impl Model {
         }
     }
 
+    /// DESIGN.md's rule, and one narrowing of it: a tombstone (deleted while it had replies)
+    /// is read only while a note below it that still has words is, so that it never tells
+    /// of replies the reader may not read.
+    fn may_read(&self, viewer: Viewer, note: usize) -> bool {
+        self.rule_reads(viewer, note)
+            && (!self.notes[note].deleted
+                || self
+                    .below(note)
+                    .into_iter()
+                    .any(|d| !self.notes[d].deleted && self.rule_reads(viewer, d)))
+    }
+
+    /// Every note in the thread below `note` (replies, their replies, ...).
+    fn below(&self, note: usize) -> Vec<usize> {
+        let mut found = Vec::new();
+        let mut next = vec![note];
+        while let Some(parent) = next.pop() {
+            for (i, n) in self.notes.iter().enumerate() {
+                if !n.removed && n.reply_to == Some(parent) {
+                    found.push(i);
+                    next.push(i);
+                }
+            }
+        }
+        found
+    }
+
     /// DESIGN.md: U may read A iff U may read A's book, A is not hidden by moderation (its
     /// author and the group's facilitators still see it; admins moderate public notes), and
     /// A is U's own, or shared with a group U is a member of now, or public; and, for a
     /// reply, U may also read the note it answers (recursively).
-    fn may_read(&self, viewer: Viewer, note: usize) -> bool {
+    fn rule_reads(&self, viewer: Viewer, note: usize) -> bool {
         let n = &self.notes[note];
         if n.removed || !self.may_read_book(viewer, n.book) {
             return false;
@@ -429,7 +456,7 @@ impl Model {
         };
         (own || shared)
             && n.reply_to
-                .is_none_or(|parent| self.may_read(viewer, parent))
+                .is_none_or(|parent| self.rule_reads(viewer, parent))
     }
 
     fn margin_of(&self, viewer: Viewer, book: usize) -> Margin {

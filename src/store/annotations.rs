@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::books::viewer_binds;
 use super::group_commit::NoteRow;
 use super::users::User;
-use super::visibility::{annotation_rule, annotation_visible, margin_filter};
+use super::visibility::{annotation_rule, annotation_visible, margin_filter, tombstone_stands};
 use super::{Db, Sql, Store, now_micros};
 use crate::{bind_all, with_db};
 
@@ -642,7 +642,8 @@ impl Shown {
     /// Row `a`, a reply to a visible note, is shown.
     fn reply_condition(&self, a: &str) -> String {
         let rule = annotation_rule(a, &self.viewer, &self.role);
-        format!("{rule} AND {}", self.preference(a))
+        let stands = tombstone_stands(a, &self.viewer, &self.role);
+        format!("{rule} AND {stands} AND {}", self.preference(a))
     }
 
     fn preference(&self, a: &str) -> String {

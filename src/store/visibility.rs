@@ -39,9 +39,30 @@ pub fn annotation_rule(a: &str, viewer: &str, role: &str) -> String {
     )
 }
 
+/// A tombstone (a note deleted while it had replies, keeping none of its words) stands only
+/// for the thread below it: row `a` passes when it is no tombstone, or when a note below it
+/// that still has words passes [`annotation_rule`] through every note between them. Else
+/// the tombstone would tell its reader that replies they may not read exist.
+///
+/// The caller checks `a` itself and the notes above it.
+pub fn tombstone_stands(a: &str, viewer: &str, role: &str) -> String {
+    let rule = annotation_rule("dn", viewer, role);
+    format!(
+        "({a}.deleted = FALSE OR EXISTS ( \
+            WITH RECURSIVE below(id, deleted) AS ( \
+                SELECT dn.id, dn.deleted FROM annotations dn \
+                WHERE dn.reply_to = {a}.id AND {rule} \
+              UNION ALL \
+                SELECT dn.id, dn.deleted FROM annotations dn JOIN below ON dn.reply_to = below.id \
+                WHERE {rule}) \
+            SELECT 1 FROM below WHERE below.deleted = FALSE))"
+    )
+}
+
 /// DESIGN.md's rule, whole, for annotation row `a`: its book is readable, the note passes
 /// [`annotation_rule`], and so does every note above it in its thread, so a reply is never
-/// visible to anyone who cannot see the note it answers. Decided row by row (ancestors by
+/// visible to anyone who cannot see the note it answers; a tombstone passes only while it
+/// [stands](tombstone_stands) for a note below it the viewer may read. Decided row by row (ancestors by
 /// a short recursive walk up `reply_to`), a listing can walk an index in its own order and
 /// stop after a page instead of deciding every note of the book first (BENCHMARKS.md).
 ///
@@ -51,10 +72,12 @@ pub fn annotation_visible(a: &str, book: &str, viewer: &str, role: &str) -> Stri
     let readable = book_readable("vb", viewer, role);
     let rule = annotation_rule(a, viewer, role);
     let ancestor_rule = annotation_rule("up", viewer, role);
+    let stands = tombstone_stands(a, viewer, role);
     // `IS NOT TRUE`: a rule that is NULL (a deleted author) must count as failing.
     format!(
         "(EXISTS (SELECT 1 FROM books vb WHERE vb.id = {book} AND {readable}) \
           AND {rule} \
+          AND {stands} \
           AND ({a}.reply_to IS NULL OR NOT EXISTS ( \
                 WITH RECURSIVE above(id) AS ( \
                     SELECT {a}.reply_to \
