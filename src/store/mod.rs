@@ -86,8 +86,12 @@ impl Store {
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // Reads run in parallel under WAL but only as fast as there are cores: connections
+            // beyond twice the cores only preempt each other mid-query, which lengthened the
+            // slowest listings under load (8 against 4 on 2 cores; BENCHMARKS.md, "Annotations").
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections((2 * cores).max(4) as u32)
                 // A pooled SQLite connection is an open file, which cannot drop the way a
                 // network connection can: pinging it before every query only cost a round
                 // trip to its thread (BENCHMARKS.md, "Annotations").
