@@ -62,9 +62,10 @@ pub fn tombstone_stands(a: &str, viewer: &str, role: &str) -> String {
 /// DESIGN.md's rule, whole, for annotation row `a`: its book is readable, the note passes
 /// [`annotation_rule`], and so does every note above it in its thread, so a reply is never
 /// visible to anyone who cannot see the note it answers; a tombstone passes only while it
-/// [stands](tombstone_stands) for a note below it the viewer may read. Decided row by row (ancestors by
-/// a short recursive walk up `reply_to`), a listing can walk an index in its own order and
-/// stop after a page instead of deciding every note of the book first (BENCHMARKS.md).
+/// [stands](tombstone_stands) for a note below it the viewer may read. Decided row by row
+/// (ancestors by a short recursive walk up `reply_to`), a listing can walk an index in its
+/// own order and stop after a page instead of deciding every note of the book first
+/// (BENCHMARKS.md).
 ///
 /// `book` is the row's book id: a placeholder when the query is about one book (checked
 /// once), else `{a}.book_id`.
