@@ -711,7 +711,8 @@ async fn raw(args: &[String]) -> anyhow::Result<()> {
     let chapter: i64 = need(args, "--chapter")?.parse()?;
     let n = num(args, "--n", 200)?;
     let viewer = store.user_by_id(user).await?.context("no such user")?;
-    // As the handler does: the reader's margin for this book, the default page of 50.
+    // As the handler does: the reader's stored margin for this book (resolved inside the
+    // listing's query), the default page of 50.
     let margin = ReaderMargin::default();
     let filter = ListFilter {
         chapter: Some(chapter),

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::books::viewer_binds;
 use super::group_commit::NoteRow;
+use super::preferences::stored_preference;
 use super::users::User;
 use super::visibility::{annotation_rule, annotation_visible, margin_filter, tombstone_stands};
 use super::{Db, Sql, Store, now_micros};
@@ -607,14 +608,7 @@ impl Shown {
         let viewer = sql.arg(viewer_id);
         let role = sql.arg(role);
         let margin = margin.map(|margin| {
-            // The book's override sorts after the account's '' key, so it wins when present.
-            let stored = |column: &str| {
-                format!(
-                    "(SELECT p.{column} FROM preferences p \
-                      WHERE p.user_id = {viewer} AND p.book_id IN ({book}, '') \
-                      ORDER BY p.book_id DESC LIMIT 1)"
-                )
-            };
+            let stored = |column| stored_preference(column, &viewer, book);
             let mode = match margin.asked {
                 Some(asked) => sql.arg(asked.as_str()),
                 None => format!(

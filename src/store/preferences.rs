@@ -11,6 +11,17 @@ use crate::with_db;
 /// The key under which the account-wide preference is stored (books have their id).
 const ACCOUNT: &str = "";
 
+/// SQL for `column` of the preference that applies to `user` on `book` (SQL expressions):
+/// the book's override, else the account's, else NULL. The book's id sorts after the
+/// account's empty key, so the override comes first when both are stored.
+pub fn stored_preference(column: &str, user: &str, book: &str) -> String {
+    format!(
+        "(SELECT p.{column} FROM preferences p \
+          WHERE p.user_id = {user} AND p.book_id IN ({book}, '{ACCOUNT}') \
+          ORDER BY p.book_id DESC LIMIT 1)"
+    )
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Preferences {
     pub account: Margin,
@@ -77,19 +88,24 @@ impl Store {
 
     /// The margin a reader uses on one book: the book's override, else the account's.
     pub async fn effective_margin(&self, user: Uuid, book: Uuid) -> sqlx::Result<Margin> {
-        let sql = "SELECT book_id, margin, my_reading_first FROM preferences
-                   WHERE user_id = $1 AND book_id IN ($2, '') ORDER BY book_id DESC";
-        let row: Option<PreferenceRow> = with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(user.to_string())
-            .bind(book.to_string())
-            .fetch_optional(pool)
-            .await)?;
-        Ok(row
-            .map(|row| Margin {
-                margin: MarginMode::parse(&row.margin).unwrap_or_default(),
-                my_reading_first: row.my_reading_first,
-            })
-            .unwrap_or_default())
+        let sql = format!(
+            "SELECT {}, {}",
+            stored_preference("margin", "$1", "$2"),
+            stored_preference("my_reading_first", "$1", "$2")
+        );
+        let (margin, my_reading_first): (Option<String>, Option<bool>) =
+            with_db!(&self.db, |pool| sqlx::query_as(&sql)
+                .bind(user.to_string())
+                .bind(book.to_string())
+                .fetch_one(pool)
+                .await)?;
+        Ok(Margin {
+            margin: margin
+                .as_deref()
+                .and_then(MarginMode::parse)
+                .unwrap_or_default(),
+            my_reading_first: my_reading_first.unwrap_or_default(),
+        })
     }
 
     pub async fn mute(&self, user: Uuid, muted: Uuid) -> sqlx::Result<()> {
