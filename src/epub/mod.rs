@@ -8,9 +8,12 @@ mod archive;
 mod cfi;
 mod chapter;
 mod css;
+mod dom;
 mod error;
 mod markup;
+mod passage_text;
 mod passages;
+mod resource;
 mod sanitize;
 mod spine;
 mod text;
@@ -66,8 +69,9 @@ pub struct ParsedBook {
     pub toc: Vec<TocEntry>,
     /// Every spine item, linear or not, in spine order.
     pub chapters: Vec<Chapter>,
-    /// Every manifest item that is not a spine document and is present in the archive. CSS,
-    /// SVG and XHTML resources are sanitized like chapters; other data is as in the archive.
+    /// Every manifest item that is not a spine document, is present in the archive and is of
+    /// use to a reader ([`resource::kind`]). CSS and SVG are sanitized; other data is as in the
+    /// archive.
     pub resources: Vec<Resource>,
     /// Resource path of the cover image.
     pub cover: Option<String>,
@@ -277,12 +281,17 @@ pub fn parse_streaming(
         if spine_paths.contains(item.path.as_str()) {
             continue;
         }
-        if archive.contains(&item.path) {
-            resource_items.push(item);
-        } else {
+        if !archive.contains(&item.path) {
             warnings.push(format!(
                 "manifest item {:?} ({}) is missing from the archive",
                 item.id, item.path
+            ));
+        } else if let Some(kind) = resource::kind(&item.media_type) {
+            resource_items.push((item, kind));
+        } else {
+            warnings.push(format!(
+                "{} ({}) is not imported: a reader has no use for it, and served it could run",
+                item.path, item.media_type
             ));
         }
     }
@@ -296,7 +305,7 @@ pub fn parse_streaming(
             .collect(),
         resources: resource_items
             .iter()
-            .map(|item| item.path.clone())
+            .map(|(item, _)| item.path.clone())
             .collect(),
     };
 
@@ -355,9 +364,13 @@ pub fn parse_streaming(
             .collect();
     }
 
-    for item in &resource_items {
+    for (item, kind) in &resource_items {
         let data = archive.read(&item.path)?.unwrap_or_default();
-        emit(Part::Resource(resource(item, data, &book)?))?;
+        emit(Part::Resource(Resource {
+            path: item.path.clone(),
+            media_type: item.media_type.clone(),
+            data: resource::sanitize(*kind, data, &item.path, &book),
+        }))?;
     }
     if metadata.title.is_empty() {
         // The package's title, else the NCX's, else the first chapter's `<title>`.
@@ -394,29 +407,6 @@ fn rootfile(container: &str) -> Option<String> {
     )
     .ok()?;
     normalize_path(&text::decode_entities(&found?)).filter(|p| !p.is_empty())
-}
-
-/// A resource as served: CSS and documents that a browser could run sanitized.
-fn resource(item: &Item, data: Vec<u8>, book: &Book) -> Result<Resource, EpubError> {
-    let media_type = item.media_type.to_ascii_lowercase();
-    let data = if media_type == "text/css" {
-        css::sanitize(&text::decode_markup(&data), &item.path, book).into_bytes()
-    } else if media_type.contains("svg") || media_type.contains("html") {
-        let source = markup::source(&data);
-        sanitize::sanitize_resource(&source, &item.path, book)
-            .map_err(|reason| EpubError::InvalidChapter {
-                path: item.path.clone(),
-                reason,
-            })?
-            .into_bytes()
-    } else {
-        data
-    };
-    Ok(Resource {
-        path: item.path.clone(),
-        media_type: item.media_type.clone(),
-        data,
-    })
 }
 
 /// The EPUB 3 `cover-image` item, else the EPUB 2 `<meta name="cover">` (an id, or in some
