@@ -90,7 +90,8 @@ pub fn chapter(
         },
     );
     let passages = mark_passages(&tree, &marker, index, idref, &analysis.candidates);
-    let html = settle(dom::serialize_children(&tree), path, book, &passages).map_err(invalid)?;
+    let (html, settled) = settle(dom::serialize_children(&tree), path, book).map_err(invalid)?;
+    check_passages(&settled, &passages).map_err(invalid)?;
 
     let chapter = Chapter {
         index,
@@ -228,14 +229,28 @@ fn mark_passages(
         .collect()
 }
 
-/// Parses and sanitizes `html` again until it no longer changes; refuses a chapter that does
-/// not settle, or whose passages read differently once it has.
-fn settle(
-    mut html: String,
+/// A chapter as an earlier importer stored it, sanitized again: its passages keep their ids
+/// (and CFIs), and their texts are read as the reader reads them. Returns the new HTML and
+/// each passage's text by id.
+pub fn refresh(
+    html: &str,
     from: &str,
     book: &Book,
-    passages: &[Passage],
-) -> Result<String, String> {
+) -> Result<(String, HashMap<String, String>), String> {
+    let (html, tree) = settle(html.to_owned(), from, book)?;
+    let texts = read_passages(&tree)
+        .into_iter()
+        .map(|(id, el)| {
+            let text = passage_text(&el, &|node| dom::attribute(node, PASSAGE_ATTR).is_some());
+            (id, text)
+        })
+        .collect();
+    Ok((html, texts))
+}
+
+/// Parses and sanitizes `html` again until it no longer changes; refuses a chapter that does
+/// not settle. Returns it with its settled tree.
+fn settle(mut html: String, from: &str, book: &Book) -> Result<(String, dom::Handle), String> {
     let policy = Policy {
         from,
         book,
@@ -247,16 +262,15 @@ fn settle(
         sanitize_tree(&tree, &policy);
         let again = dom::serialize_children(&tree);
         if again == html {
-            check_passages(&tree, passages)?;
-            return Ok(html);
+            return Ok((html, tree));
         }
         html = again;
     }
     Err("its markup keeps changing when parsed again, so it cannot be made safe".to_owned())
 }
 
-/// The passages of the settled tree are the ones found, with the same texts.
-fn check_passages(tree: &dom::Handle, passages: &[Passage]) -> Result<(), String> {
+/// The elements of the tree that carry `data-passage`, by id.
+fn read_passages(tree: &dom::Handle) -> HashMap<String, dom::Handle> {
     let mut found = HashMap::new();
     let mut stack = vec![tree.clone()];
     while let Some(node) = stack.pop() {
@@ -265,7 +279,13 @@ fn check_passages(tree: &dom::Handle, passages: &[Passage]) -> Result<(), String
         }
         stack.extend(node.children.borrow().iter().cloned());
     }
-    // As the reader reads them: only `data-passage` tells it a passage.
+    found
+}
+
+/// The passages of the settled tree are the ones found, with the same texts, as the reader
+/// reads them (only `data-passage` tells it a passage).
+fn check_passages(tree: &dom::Handle, passages: &[Passage]) -> Result<(), String> {
+    let found = read_passages(tree);
     let is_passage = |node: &dom::Handle| dom::attribute(node, PASSAGE_ATTR).is_some();
     let same = found.len() == passages.len()
         && passages.iter().all(|p| {

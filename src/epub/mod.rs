@@ -27,8 +27,10 @@ use sha2::{Digest, Sha256};
 
 pub use error::EpubError;
 
+pub use urls::Book;
+
 use archive::Archive;
-use urls::{Book, normalize_path};
+use urls::normalize_path;
 
 /// Bounds on what an imported file may make the importer do.
 #[derive(Debug, Clone)]
@@ -330,7 +332,7 @@ pub fn parse_streaming(
     let mut metadata = metadata(&doc);
     drop(doc);
 
-    let mut hash = Sha256::new();
+    let mut hash = ContentHash::default();
     let mut passages = 0;
     let mut document_titles = Vec::with_capacity(spine.len());
     spine::parse_chapters(
@@ -341,8 +343,7 @@ pub fn parse_streaming(
         limits,
         |chapter, document_title| {
             for passage in &chapter.passages {
-                hash.update(passage.text.as_bytes());
-                hash.update(b"\n");
+                hash.add(&passage.text);
             }
             passages += chapter.passages.len();
             document_titles.push(document_title);
@@ -382,7 +383,7 @@ pub fn parse_streaming(
         metadata,
         toc,
         cover,
-        content_hash: hex::encode(hash.finalize()),
+        content_hash: hash.finish(),
         warnings,
         chapters: spine.len(),
         passages,
@@ -407,6 +408,53 @@ fn rootfile(container: &str) -> Option<String> {
     )
     .ok()?;
     normalize_path(&text::decode_entities(&found?)).filter(|p| !p.is_empty())
+}
+
+/// A chapter stored by an earlier importer, sanitized as today's importer would: the HTML and
+/// each passage's text by id (ids and CFIs stay). `href` is the chapter's zip path and `book`
+/// the stored book, whose `base` is where it is served.
+pub fn refresh_chapter(
+    html: &str,
+    href: &str,
+    book: &Book,
+) -> Result<(String, std::collections::HashMap<String, String>), EpubError> {
+    chapter::refresh(html, href, book).map_err(|reason| EpubError::InvalidChapter {
+        path: href.to_owned(),
+        reason,
+    })
+}
+
+/// Whether a resource of `media_type` is imported and served.
+pub fn serves(media_type: &str) -> bool {
+    resource::kind(media_type).is_some()
+}
+
+/// A resource stored by an earlier importer as today's importer would serve it, or `None` when
+/// it would not be imported today.
+pub fn refresh_resource(
+    media_type: &str,
+    data: Vec<u8>,
+    path: &str,
+    book: &Book,
+) -> Option<Vec<u8>> {
+    let kind = resource::kind(media_type)?;
+    Some(resource::sanitize(kind, data, path, book))
+}
+
+/// A book's content hash ([`ParsedBook::content_hash`]), fed its passages' texts in reading
+/// order.
+#[derive(Default)]
+pub struct ContentHash(Sha256);
+
+impl ContentHash {
+    pub fn add(&mut self, passage_text: &str) {
+        self.0.update(passage_text.as_bytes());
+        self.0.update(b"\n");
+    }
+
+    pub fn finish(self) -> String {
+        hex::encode(self.0.finalize())
+    }
 }
 
 /// The EPUB 3 `cover-image` item, else the EPUB 2 `<meta name="cover">` (an id, or in some

@@ -176,7 +176,10 @@ impl Splitter {
         let ignored = parent_ignored || IGNORED.contains(&name);
         let in_head = parent_in_head || name == "head";
         if in_head && name == "link" {
-            let rel = el.get_attribute("rel").unwrap_or_default().to_ascii_lowercase();
+            let rel = el
+                .get_attribute("rel")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             let rels: Vec<&str> = rel.split_ascii_whitespace().collect();
             // An alternate stylesheet is for the reader to choose; Scholia offers no choice.
             if rels.contains(&"stylesheet") && !rels.contains(&"alternate") {

@@ -454,8 +454,9 @@ macro_rules! insert_book_row {
         let id: &String = $id;
         sqlx::query(
             "INSERT INTO books (id, title, authors, language, identifiers, publisher, description,
-                 published, cover, toc, content_hash, access, edition_of, search_key, imported_by, created_at)
-             VALUES ($1, '', '[]', NULL, '[]', NULL, NULL, NULL, NULL, '[]', $2, $3, $4, '', $5, $6)",
+                 published, cover, toc, content_hash, access, edition_of, search_key, imported_by, created_at,
+                 content_version)
+             VALUES ($1, '', '[]', NULL, '[]', NULL, NULL, NULL, NULL, '[]', $2, $3, $4, '', $5, $6, $7)",
         )
         .bind(id)
         .bind(format!("pending:{id}"))
@@ -463,6 +464,7 @@ macro_rules! insert_book_row {
         .bind(placement.edition_of.map(|e| e.to_string()))
         .bind(placement.imported_by.map(|u| u.to_string()))
         .bind(now_micros())
+        .bind($crate::store::refresh::CONTENT_VERSION)
         .execute($tx)
         .await?;
         for group in placement.groups {

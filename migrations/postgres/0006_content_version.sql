@@ -1,0 +1,4 @@
+-- Which importer's rules a book's stored chapters, passages and resources follow. Books from
+-- before the tree-based sanitizer (version 1) are brought up to date at start-up
+-- (src/store/refresh.rs), keeping their passage ids and notes.
+ALTER TABLE books ADD COLUMN content_version BIGINT NOT NULL DEFAULT 1;
