@@ -258,18 +258,49 @@ fn unsafe_entry_names_and_symlinks_are_refused() {
 }
 
 #[test]
-fn entity_declarations_are_refused() {
-    let laughs = r#"<?xml version="1.0"?>
+fn entity_declarations_expand_only_plain_internal_text() {
+    // EPUB 2 books declare `&nbsp;` and friends: the book imports, the plain entity expands,
+    // the external, parametric and recursive ones do not, and a warning says so.
+    let chapter = r#"<?xml version="1.0"?>
 <!DOCTYPE html [
+  <!ENTITY nbsp "&#160;">
+  <!ENTITY ext SYSTEM "file:///etc/passwd">
+  <!ENTITY % param "x">
   <!ENTITY lol "lol">
   <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
 ]>
-<html xmlns="http://www.w3.org/1999/xhtml"><body><p>&lol3;</p></body></html>"#;
-    let e = refusal(&book_with(laughs.as_bytes(), &[]), &Limits::default());
-    assert!(matches!(e, EpubError::EntityDeclaration { .. }), "{e}");
-    assert_names(&e, &["OEBPS/ch1.xhtml", "<!ENTITY"]);
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>T</title></head><body><p>a&nbsp;b &ext; &lol2; &lol;</p></body></html>"#;
+    let parsed = import(&book_with(chapter.as_bytes(), &[]));
+    let text = &parsed.chapters[0].passages[0].text;
+    assert_eq!(text, "a\u{a0}b &ext; &lol2; lol");
+    assert!(
+        !parsed.chapters[0].html.contains("]>"),
+        "{}",
+        parsed.chapters[0].html
+    );
+    for name in ["ext", "param", "lol2"] {
+        assert!(
+            parsed
+                .warnings
+                .iter()
+                .any(|w| w.contains("OEBPS/ch1.xhtml") && w.contains(name)),
+            "{name}: {:?}",
+            parsed.warnings
+        );
+    }
 
+    // In UTF-16 the ASCII pattern is not in the bytes; it is handled all the same.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(chapter.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let parsed = import(&book_with(&utf16, &[]));
+    assert_eq!(
+        parsed.chapters[0].passages[0].text,
+        "a\u{a0}b &ext; &lol2; lol"
+    );
+
+    // The package is read by an XML parser that would expand them: refused, named.
     let external = opf("<dc:title>&x;</dc:title>", "", "").replace(
         "<package",
         "<!DOCTYPE package [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<package",
@@ -281,14 +312,6 @@ fn entity_declarations_are_refused() {
     let e = refusal(&bytes, &Limits::default());
     assert!(matches!(e, EpubError::EntityDeclaration { .. }), "{e}");
     assert_names(&e, &["OEBPS/content.opf"]);
-
-    // In UTF-16 the ASCII pattern is not in the bytes; it is still found.
-    let utf16: Vec<u8> = [0xFF, 0xFE]
-        .into_iter()
-        .chain(laughs.encode_utf16().flat_map(u16::to_le_bytes))
-        .collect();
-    let e = refusal(&book_with(&utf16, &[]), &Limits::default());
-    assert!(matches!(e, EpubError::EntityDeclaration { .. }), "{e}");
 }
 
 #[test]

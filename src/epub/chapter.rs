@@ -44,7 +44,7 @@ pub fn chapter(
         reason,
     };
     let marker = format!("data-scholia-{:016x}", rand::random::<u64>());
-    let source = markup::source(bytes);
+    let (source, warnings) = markup::source(bytes);
     let (body, root, analysis) = split(&source, &marker, limits).map_err(|e| match e {
         lol_html::errors::RewritingError::ContentHandlerError(inner) if inner.is::<TooDeep>() => {
             EpubError::HtmlTooDeep {
@@ -100,6 +100,7 @@ pub fn chapter(
         title: toc::title_of(toc, index),
         html,
         passages,
+        warnings,
     };
     Ok((chapter, analysis.title))
 }

@@ -119,6 +119,10 @@ pub struct Chapter {
     /// passage elements carry `data-passage="{id}"`.
     pub html: String,
     pub passages: Vec<Passage>,
+    /// What the chapter held that was not imported as written (a DOCTYPE's external entity,
+    /// say); the book's warnings.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// A block of text a reader sees as one unit.
@@ -317,7 +321,7 @@ pub fn parse_streaming(
     let mut toc = match nav {
         Some(nav) => match archive.read(&nav.path)? {
             Some(data) => {
-                let html = markup::source(&data);
+                let (html, _) = markup::source(&data);
                 toc::from_nav(&html, &nav.path, &book)
             }
             None => Vec::new(),
@@ -341,7 +345,12 @@ pub fn parse_streaming(
         &book,
         &toc,
         limits,
-        |chapter, document_title| {
+        |mut chapter, document_title| {
+            warnings.extend(
+                std::mem::take(&mut chapter.warnings)
+                    .into_iter()
+                    .map(|warning| format!("{}: {warning}", chapter.href)),
+            );
             for passage in &chapter.passages {
                 hash.add(&passage.text);
             }

@@ -62,7 +62,11 @@ pub fn sanitize(kind: Kind, data: Vec<u8>, path: &str, book: &Book) -> Vec<u8> {
         Kind::Stylesheet => {
             css::sanitize(&super::text::decode_markup(&data), path, book).into_bytes()
         }
-        Kind::Svg => sanitize_svg(&super::text::decode_markup(&data), path, book),
+        Kind::Svg => {
+            // No DTD reaches the XML parser: its plain entities are expanded first.
+            let decoded = super::text::decode_markup(&data);
+            sanitize_svg(&super::markup::internal_subset(&decoded).0, path, book)
+        }
     }
 }
 
