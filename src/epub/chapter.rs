@@ -100,6 +100,7 @@ pub fn chapter(
         title: toc::title_of(toc, index),
         html,
         passages,
+        viewport: analysis.viewport,
         warnings,
     };
     Ok((chapter, analysis.title))

@@ -131,7 +131,11 @@ pub fn internal_subset(src: &str) -> (Cow<'_, str>, Vec<String>) {
 
 /// Where the document's DOCTYPE starts, where its subset's `[` and `]` are.
 fn find_internal_subset(src: &str) -> Option<(usize, usize, usize)> {
-    let prolog = &src[..src.len().min(4096)];
+    let mut prolog_end = src.len().min(4096);
+    while !src.is_char_boundary(prolog_end) {
+        prolog_end -= 1;
+    }
+    let prolog = &src[..prolog_end];
     let start = prolog
         .find("<!DOCTYPE")
         .or_else(|| prolog.find("<!doctype"))?;

@@ -84,6 +84,18 @@ pub struct ParsedBook {
     pub warnings: Vec<String>,
 }
 
+/// How the book asks to be laid out (EPUB 3 `rendition:layout`, the spine's
+/// `page-progression-direction`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Rendition {
+    /// Fixed-layout pages (`pre-paginated`), each sized by its chapter's viewport, instead of
+    /// text that reflows.
+    pub fixed_layout: bool,
+    /// `ltr` or `rtl`, where the book says.
+    pub page_progression_direction: Option<String>,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Metadata {
     /// The package's title, else the NCX's, else the first chapter's `<title>`, else "Untitled".
@@ -94,6 +106,7 @@ pub struct Metadata {
     pub publisher: Option<String>,
     pub description: Option<String>,
     pub date: Option<String>,
+    pub rendition: Rendition,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -119,6 +132,8 @@ pub struct Chapter {
     /// passage elements carry `data-passage="{id}"`.
     pub html: String,
     pub passages: Vec<Passage>,
+    /// A fixed-layout page's size in CSS pixels, from its `<meta name="viewport">`.
+    pub viewport: Option<(u32, u32)>,
     /// What the chapter held that was not imported as written (a DOCTYPE's external entity,
     /// say); the book's warnings.
     #[serde(skip)]
@@ -235,6 +250,10 @@ pub fn parse_streaming(
         .ok_or(EpubError::MissingContainer)?;
     let package_path = rootfile(&text::decode_markup(&container)).ok_or(EpubError::NoRootfile)?;
     drop(container);
+    let rendition = archive
+        .read(&package_path)?
+        .map(|package| rendition(&text::decode_markup(&package)))
+        .unwrap_or_default();
     if !archive.contains(&package_path) {
         return Err(EpubError::MissingPackage { path: package_path });
     }
@@ -334,6 +353,7 @@ pub fn parse_streaming(
     // Everything else needed from the package, so the crate's reader can go.
     let cover = cover(&doc, &items, &book);
     let mut metadata = metadata(&doc);
+    metadata.rendition = rendition;
     drop(doc);
 
     let mut hash = ContentHash::default();
@@ -397,6 +417,36 @@ pub fn parse_streaming(
         chapters: spine.len(),
         passages,
     })
+}
+
+/// The package's `rendition:layout` and the spine's `page-progression-direction`.
+fn rendition(package: &str) -> Rendition {
+    let mut found = Rendition::default();
+    let _ = lol_html::rewrite_str(
+        package,
+        lol_html::RewriteStrSettings {
+            element_content_handlers: vec![lol_html::element!("spine", |el| {
+                found.page_progression_direction = el
+                    .get_attribute("page-progression-direction")
+                    .map(|d| d.trim().to_ascii_lowercase())
+                    .filter(|d| d == "ltr" || d == "rtl");
+                Ok(())
+            })],
+            strict: false,
+            ..lol_html::RewriteStrSettings::new()
+        },
+    );
+    // `<meta property="rendition:layout">pre-paginated</meta>`: an HTML parser takes `<meta>`
+    // for a void element and its text for a sibling, so the text is read off the source.
+    found.fixed_layout = package
+        .match_indices("\"rendition:layout\"")
+        .filter_map(|(at, _)| {
+            let rest = &package[at..];
+            let text = &rest[rest.find('>')? + 1..];
+            Some(text[..text.find('<')?].trim())
+        })
+        .any(|layout| layout == "pre-paginated");
+    found
 }
 
 /// The package document's path from `META-INF/container.xml`.
@@ -512,5 +562,6 @@ fn metadata<R: std::io::Read + std::io::Seek>(doc: &epub::doc::EpubDoc<R>) -> Me
         publisher: first("publisher"),
         description: first("description"),
         date: first("date"),
+        rendition: Rendition::default(),
     }
 }

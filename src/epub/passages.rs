@@ -75,6 +75,8 @@ pub struct Analysis {
     /// Contents of `<style>` elements in the head.
     pub styles: Vec<String>,
     pub title: Option<String>,
+    /// `width` and `height` of the head's `<meta name="viewport">`.
+    pub viewport: Option<(u32, u32)>,
 }
 
 /// The document nests elements deeper than the limit.
@@ -124,6 +126,7 @@ pub struct Splitter {
     stylesheets: Vec<String>,
     styles: Vec<String>,
     title: String,
+    viewport: Option<(u32, u32)>,
 }
 
 impl Splitter {
@@ -188,6 +191,9 @@ impl Splitter {
                         .push(text::decode_entities(&href).into_owned());
                 }
             }
+        }
+        if in_head && name == "meta" && el.get_attribute("name").as_deref() == Some("viewport") {
+            self.viewport = el.get_attribute("content").as_deref().and_then(viewport);
         }
         if in_head && name == "style" {
             self.styles.push(String::new());
@@ -280,8 +286,24 @@ impl Splitter {
             stylesheets: self.stylesheets,
             styles: self.styles,
             title: (!title.is_empty()).then_some(title),
+            viewport: self.viewport,
         }
     }
+}
+
+/// `width=1474, height=2324` as numbers of CSS pixels.
+fn viewport(content: &str) -> Option<(u32, u32)> {
+    let value = |key: &str| {
+        content.split([',', ';']).find_map(|part| {
+            let (name, value) = part.split_once('=')?;
+            (name.trim().eq_ignore_ascii_case(key))
+                .then(|| value.trim().parse::<f64>().ok())
+                .flatten()
+                .filter(|v| *v >= 1.0 && *v <= 100_000.0)
+                .map(|v| v.round() as u32)
+        })
+    };
+    Some((value("width")?, value("height")?))
 }
 
 /// The local name in a tag name as lol_html's `tag_name` gives it (lowercased): `svg:rect` is
