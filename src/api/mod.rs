@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod me;
+pub mod me_progress;
 pub mod moderation;
 pub mod pagination;
 pub mod preferences;
@@ -31,7 +32,8 @@ pub fn router(config: &Config) -> Router<AppState> {
             "/me",
             me::router()
                 .merge(preferences::router())
-                .merge(account::router()),
+                .merge(account::router())
+                .merge(me_progress::router()),
         )
         .nest(
             "/books",

@@ -17,6 +17,7 @@ mod group_commit;
 pub mod groups;
 pub mod moderation;
 pub mod preferences;
+pub mod progress;
 pub mod search;
 pub mod sessions;
 pub mod tokens;
