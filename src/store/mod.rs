@@ -20,6 +20,7 @@ pub mod preferences;
 pub mod progress;
 pub mod search;
 pub mod sessions;
+pub mod setup;
 pub mod tokens;
 pub mod users;
 pub mod visibility;
