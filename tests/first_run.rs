@@ -138,7 +138,7 @@ async fn first_start_prints_a_setup_link_that_creates_the_admin() {
     assert_eq!(me["role"], "admin");
     server.stop();
 
-    // With an account, no link is printed any more.
+    // With an admin, no link is printed any more.
     let mut server = Server::start(data, &addr);
     server.wait_until_up(&addr).await;
     let printed = server.stop();
