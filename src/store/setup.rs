@@ -116,3 +116,14 @@ impl Store {
         .await)
     }
 }
+
+impl Store {
+    /// Whether the database holds no account, book or group (what `--demo` seeds).
+    pub async fn is_empty(&self) -> sqlx::Result<bool> {
+        let sql = "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM books)
+                   AND NOT EXISTS (SELECT 1 FROM groups)";
+        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)
+    }
+}
