@@ -17,10 +17,13 @@ mod group_commit;
 pub mod groups;
 pub mod moderation;
 pub mod preferences;
+pub mod progress;
 pub mod refresh;
 pub mod search;
 pub mod sessions;
+pub mod setup;
 pub mod tokens;
+pub mod user_admin;
 pub mod users;
 pub mod visibility;
 
