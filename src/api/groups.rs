@@ -15,6 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path};
 use crate::app::AppState;
 use crate::store::groups::{Group, GroupError, GroupFields, GroupRole, Invite, LeaveNotes};
+use crate::store::notices::Notice;
 use crate::store::{now_micros, rfc3339};
 
 pub fn router() -> Router<AppState> {
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
             get(get_group).patch(update_group).delete(delete_group),
         )
         .route("/{id}/members", get(members))
+        .route("/{id}/notices/{notice_id}/dismiss", post(dismiss_notice))
         .route(
             "/{id}/members/{user_id}",
             patch(set_member_role).delete(remove_member),
@@ -141,15 +143,42 @@ async fn my_groups(
     ))
 }
 
+/// The group; to a member, with the changes to its rules or openness they have not
+/// dismissed (`notices`).
 async fn get_group(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<Value>> {
-    match state.store.group_for(id, user.id).await? {
-        Some((group, role)) => Ok(axum::Json(group_json(&group, role))),
-        None => Err(ApiError::not_found("group")),
+    let Some((group, role)) = state.store.group_for(id, user.id).await? else {
+        return Err(ApiError::not_found("group"));
+    };
+    let mut body = group_json(&group, role);
+    if role.is_some() {
+        let notices = state.store.group_notices(id, user.id).await?;
+        body["notices"] = notices.iter().map(notice_json).collect();
     }
+    Ok(axum::Json(body))
+}
+
+fn notice_json(notice: &Notice) -> Value {
+    json!({
+        "id": notice.id,
+        "kind": notice.kind,
+        "message": notice.kind.message(),
+        "rules": notice.rules,
+        "created": rfc3339(notice.created_at),
+    })
+}
+
+/// `POST /api/groups/{id}/notices/{notice_id}/dismiss`: the member has read it.
+async fn dismiss_notice(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, notice)): Path<(Uuid, String)>,
+) -> ApiResult<StatusCode> {
+    state.store.dismiss_notice(id, user.id, &notice).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn update_group(
@@ -276,11 +305,19 @@ async fn preview_invite(
         plural(members, "member", "members"),
         plural(moderators, "of them moderates it", "of them moderate it"),
     );
+    let openness = if group.open {
+        "The group is open: any signed-in reader can join it and read what is shared in it."
+    } else {
+        "The group is invite-only. Only its owner can open it to every reader, and not while \
+         it holds notes of other members: what you share here stays with invited readers."
+    };
+    let audience = format!("{audience} {openness}");
     Ok(axum::Json(json!({
         "group": group_json(&group, role),
         "member_count": members,
         "moderator_count": moderators,
         "audience": audience,
+        "openness": openness,
         "expires": invite.expires_at.map(rfc3339),
     })))
 }
