@@ -148,7 +148,8 @@ pub struct AnnotationRow {
     pub anonymous: bool,
     #[serde(deserialize_with = "flag")]
     pub written_blind: bool,
-    /// Whether the author lets others see `written_blind`.
+    /// Whether the author lets others see `written_blind` (never on an anonymized note: whose
+    /// preference it follows would narrow down whose note it is).
     #[serde(deserialize_with = "flag")]
     pub shows_written_blind: bool,
     pub created_at: i64,
@@ -225,8 +226,9 @@ const COLUMNS: &str = "s.id, s.book_id, s.author_id, \
     s.passage_id, s.chapter, s.ordinal, s.start_pos, s.end_pos, s.exact, s.prefix, s.suffix, s.cfi, \
     s.motivation, s.body, s.body_html, s.tags, s.color, s.audience, s.group_id, s.reply_to, \
     s.hidden, s.deleted, s.anonymous, s.written_blind, \
-    EXISTS (SELECT 1 FROM preferences wb WHERE wb.user_id = s.author_id AND wb.book_id = '' \
-            AND wb.show_written_blind = TRUE) AS shows_written_blind, \
+    (s.anonymous = FALSE AND EXISTS (SELECT 1 FROM preferences wb \
+        WHERE wb.user_id = s.author_id AND wb.book_id = '' AND wb.show_written_blind = TRUE)) \
+        AS shows_written_blind, \
     s.created_at, s.updated_at";
 
 /// [`AnnotationRow`]'s fields in its order: [`COLUMNS`], then the count of visible replies.
