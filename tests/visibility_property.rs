@@ -1530,9 +1530,9 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 403
             } else if audience == Aud::Private {
                 200
-            } else if out_of_reach {
-                403
-            } else if matches!(audience, Aud::Group(g) if model.role_in(author, g).is_none()) {
+            } else if out_of_reach
+                || matches!(audience, Aud::Group(g) if model.role_in(author, g).is_none())
+            {
                 403
             } else if n.reply_to.is_some_and(|p| {
                 !model.by_id(Some(author), p) || !within(audience, model.notes[p].audience)
