@@ -476,7 +476,7 @@ async fn own_annotation(state: &AppState, user: &User, id: Uuid) -> ApiResult<An
 /// note private or delete it, but changes nothing the group or the book's readers read.
 async fn check_in_reach(state: &AppState, user: &User, row: &AnnotationRow) -> ApiResult<()> {
     let book = row.book_id.parse().map_err(anyhow::Error::from)?;
-    let book_lost = readable_book(state, book, Some(user)).await.is_err();
+    let book_lost = state.store.book(book, Some(user)).await?.is_none();
     let group_lost = match row.audience().group() {
         Some(group) => state.store.membership_role(group, user.id).await?.is_none(),
         None => false,

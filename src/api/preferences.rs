@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::books::readable_book;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path};
 use crate::app::AppState;
@@ -72,7 +71,7 @@ async fn put_preferences(
 ) -> ApiResult<axum::Json<Value>> {
     let books = req.books.unwrap_or_default();
     for (book, entry) in &books {
-        if entry.is_some() && readable_book(&state, *book, Some(&user)).await.is_err() {
+        if entry.is_some() && state.store.book(*book, Some(&user)).await?.is_none() {
             return Err(ApiError::not_found(&format!("book {book}")));
         }
     }
