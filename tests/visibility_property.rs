@@ -102,6 +102,8 @@ enum Access {
 #[derive(Clone, Debug)]
 struct GroupSpec {
     owner: usize,
+    /// Created open: any signed-in reader may join it by its id.
+    open: bool,
     /// Joined after creation; a facilitator is promoted by the owner. Duplicates and the
     /// owner are skipped.
     members: Vec<(usize, GRole)>,
@@ -333,9 +335,14 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         let grole = prop_oneof![2 => Just(GRole::Member), 1 => Just(GRole::Facilitator)];
         let group = (
             0..users,
+            prop::bool::weighted(0.3),
             prop::collection::vec((0..users, grole), 0..=users),
         )
-            .prop_map(|(owner, members)| GroupSpec { owner, members });
+            .prop_map(|(owner, open, members)| GroupSpec {
+                owner,
+                open,
+                members,
+            });
         (
             prop::collection::vec(role, users),
             prop::collection::vec(group, groups),
@@ -914,7 +921,7 @@ async fn setup(backend: Backend, scenario: &Scenario) -> Option<World> {
     for (g, spec) in scenario.groups.iter().enumerate() {
         let owner = &clients[spec.owner];
         let group = ok(owner.post(app.url("/api/groups")).json(&json!({
-            "name": format!("group {g}"), "description": "", "rules": "Be kind.", "open": false,
+            "name": format!("group {g}"), "description": "", "rules": "Be kind.", "open": spec.open,
         })))
         .await;
         let id = group["id"].as_str().unwrap().to_owned();
@@ -946,7 +953,7 @@ async fn setup(backend: Backend, scenario: &Scenario) -> Option<World> {
         }
         groups.push(Group {
             exists: true,
-            open: false,
+            open: spec.open,
             members,
             joined,
         });
