@@ -215,6 +215,16 @@ enum Op {
         note: usize,
         hidden: bool,
     },
+    /// `actor` rewrites the group's ground rules.
+    Rules {
+        actor: usize,
+        group: usize,
+    },
+    /// `user` dismisses the first notice their group shows them.
+    Dismiss {
+        user: usize,
+        group: usize,
+    },
     /// `user` deletes their account, anonymizing their shared notes or deleting them.
     DeleteAccount {
         user: usize,
@@ -320,6 +330,8 @@ fn op(users: usize, groups: usize) -> impl Strategy<Value = Op> {
             .prop_map(|(reporter, note)| Op::Report { reporter, note }),
         2 => (user.clone(), note.clone(), prop::bool::weighted(0.7))
             .prop_map(|(actor, note, hidden)| Op::Moderate { actor, note, hidden }),
+        2 => (user.clone(), 0..groups).prop_map(|(actor, group)| Op::Rules { actor, group }),
+        2 => (user.clone(), 0..groups).prop_map(|(user, group)| Op::Dismiss { user, group }),
         1 => (user, any::<bool>())
             .prop_map(|(user, anonymize)| Op::DeleteAccount { user, anonymize }),
     ]
@@ -394,6 +406,17 @@ struct Group {
     joined: BTreeMap<usize, usize>,
 }
 
+/// A change of a group's openness, told to its members until they dismiss it.
+#[derive(Clone, Debug)]
+struct Notice {
+    group: usize,
+    kind: &'static str,
+    actor: usize,
+    /// When, on the clock of joins.
+    at: usize,
+    dismissed: BTreeSet<usize>,
+}
+
 #[derive(Clone, Debug)]
 struct Report {
     reporter: usize,
@@ -435,6 +458,7 @@ struct Model {
     /// (user, book, passage)
     reveals: BTreeSet<(usize, usize, usize)>,
     reports: Vec<Report>,
+    notices: Vec<Notice>,
     /// Accounts deleted.
     gone: BTreeSet<usize>,
     /// Joins so far, for the order of members.
@@ -628,6 +652,21 @@ impl Model {
             let n = &self.notes[i];
             n.author == author && !n.authorless && !n.anonymous && self.may_read(Some(viewer), i)
         })
+    }
+
+    /// The notices `user` is shown on `group`'s page: changes since they joined, made by
+    /// someone else, not dismissed.
+    fn notices_for(&self, user: usize, group: usize) -> Vec<usize> {
+        let joined = match self.groups[group].joined.get(&user) {
+            Some(&joined) if self.role_in(user, group).is_some() => joined,
+            _ => return Vec::new(),
+        };
+        (0..self.notices.len())
+            .filter(|&i| {
+                let n = &self.notices[i];
+                n.group == group && n.at > joined && n.actor != user && !n.dismissed.contains(&user)
+            })
+            .collect()
     }
 
     /// Whether the thread above `note` holds a note shared with `group`.
@@ -985,6 +1024,7 @@ async fn setup(backend: Backend, scenario: &Scenario) -> Option<World> {
             mutes: BTreeSet::new(),
             reveals: BTreeSet::new(),
             reports: Vec::new(),
+            notices: Vec::new(),
             gone: BTreeSet::new(),
             joins,
         },
@@ -1036,12 +1076,14 @@ fn acting_user(op: &Op) -> Option<usize> {
         | Op::Reveal { user, .. }
         | Op::Join { user, .. }
         | Op::Leave { user, .. }
+        | Op::Dismiss { user, .. }
         | Op::DeleteAccount { user, .. } => Some(user),
         Op::Remove { actor, .. }
         | Op::SetRole { actor, .. }
         | Op::Transfer { actor, .. }
         | Op::DeleteGroup { actor, .. }
         | Op::Open { actor, .. }
+        | Op::Rules { actor, .. }
         | Op::Moderate { actor, .. } => Some(actor),
         Op::Report { reporter, .. } => Some(reporter),
         Op::Delete { other, .. } => other,
@@ -1719,7 +1761,18 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 "op {index} {op:?}: expected {expected}, got {status} {answer}"
             );
             if status == 200 {
-                world.model.groups[group].open = open;
+                let model = &mut world.model;
+                if model.groups[group].open != open {
+                    model.notices.push(Notice {
+                        group,
+                        kind: if open { "opened" } else { "closed" },
+                        actor,
+                        at: model.joins,
+                        dismissed: BTreeSet::new(),
+                    });
+                    model.joins += 1;
+                }
+                model.groups[group].open = open;
             }
         }
         Op::Report { reporter, note } => {
@@ -1804,6 +1857,64 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                     }
                 }
             }
+        }
+        Op::Rules { actor, group } => {
+            let expected = match model.role_in(actor, group) {
+                None => 404,
+                Some(GRole::Member) => 403,
+                Some(_) => 200,
+            };
+            let id = &world.group_ids[group];
+            let (status, answer) = call(
+                world.clients[actor]
+                    .patch(world.app.url(&format!("/api/groups/{id}")))
+                    .json(&json!({ "rules": format!("Rules of op {index}.") })),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?}: expected {expected}, got {status} {answer}"
+            );
+            if status == 200 {
+                let model = &mut world.model;
+                model.notices.push(Notice {
+                    group,
+                    kind: "rules",
+                    actor,
+                    at: model.joins,
+                    dismissed: BTreeSet::new(),
+                });
+                model.joins += 1;
+            }
+        }
+        Op::Dismiss { user, group } => {
+            let Some(&first) = model.notices_for(user, group).first() else {
+                return Ok(());
+            };
+            let id = &world.group_ids[group];
+            let shown =
+                ok(world.clients[user].get(world.app.url(&format!("/api/groups/{id}")))).await;
+            let notice = shown["notices"][0]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let (status, answer) = call(
+                world.clients[user].post(
+                    world
+                        .app
+                        .url(&format!("/api/groups/{id}/notices/{notice}/dismiss")),
+                ),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                204,
+                "op {index} {op:?}: expected 204, got {status} {answer}"
+            );
+            world.model.notices[first].dismissed.insert(user);
         }
         Op::DeleteAccount { user, anonymize } => {
             // The librarian who manages the catalogue stays.
@@ -2154,6 +2265,40 @@ async fn check_reports(world: &World, client: &Client, user: usize) -> Check {
     Ok(())
 }
 
+/// Each member's group page shows the changes since they joined that they did not make
+/// or dismiss, oldest first.
+async fn check_notices(world: &World, client: &Client, user: usize) -> Check {
+    let model = &world.model;
+    for group in 0..model.groups.len() {
+        if model.role_in(user, group).is_none() {
+            continue;
+        }
+        let id = &world.group_ids[group];
+        let (status, body) = call(client.get(world.app.url(&format!("/api/groups/{id}")))).await;
+        ensure!(
+            status == 200,
+            "u{user}: group {group} answered {status} {body}"
+        );
+        let got: Vec<String> = body["notices"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        let want: Vec<String> = model
+            .notices_for(user, group)
+            .into_iter()
+            .map(|i| model.notices[i].kind.to_owned())
+            .collect();
+        ensure!(
+            got == want,
+            "u{user}: notices of group {group}: got {got:?}, oracle {want:?}"
+        );
+    }
+    Ok(())
+}
+
 /// Mutes list a person's name only while the muter reads a note signed by them.
 async fn check_mutes(world: &World, client: &Client, user: usize) -> Check {
     let model = &world.model;
@@ -2281,6 +2426,7 @@ async fn check_viewer(world: &World, viewer: Viewer) -> Check {
         check_export(world, client, user).await?;
         check_reports(world, client, user).await?;
         check_mutes(world, client, user).await?;
+        check_notices(world, client, user).await?;
     }
 
     // Every note ever written, one by one: 200 exactly when the rule allows, after "my
@@ -2342,7 +2488,7 @@ async fn run_case(backend: Backend, scenario: &Scenario) -> Check {
     let notes = &world.model.notes;
     eprintln!(
         "  case: {} users, {} groups ({} ended), {} notes ({} replies, {} removed, {} tombstones, \
-         {} hidden, {} anonymous, {} authorless, {} written blind), {} groups open, {} reports, \
+         {} hidden, {} anonymous, {} authorless, {} written blind), {} groups open, {} notices, {} reports, \
          {} accounts deleted, statuses {:?}, {} items compared",
         world.model.roles.len(),
         world.model.groups.len(),
@@ -2356,6 +2502,7 @@ async fn run_case(backend: Backend, scenario: &Scenario) -> Check {
         notes.iter().filter(|n| n.authorless).count(),
         notes.iter().filter(|n| n.written_blind).count(),
         world.model.groups.iter().filter(|g| g.open).count(),
+        world.model.notices.len(),
         world.model.reports.len(),
         world.model.gone.len(),
         world.statuses,
