@@ -15,7 +15,6 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path};
 use crate::app::AppState;
 use crate::store::groups::{Group, GroupError, GroupFields, GroupRole, Invite, LeaveNotes};
-use crate::store::notices::Notice;
 use crate::store::{now_micros, rfc3339};
 
 pub fn router() -> Router<AppState> {
@@ -143,13 +142,12 @@ async fn my_groups(
     ))
 }
 
-/// The group; to a member, with the changes to its rules or openness they have not
-/// dismissed (`notices`).
 async fn get_group(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<Value>> {
+    // To a member, with the changes to its rules or openness they have not dismissed.
     let Some((group, role)) = state.store.group_for(id, user.id).await? else {
         return Err(ApiError::not_found("group"));
     };
@@ -159,26 +157,6 @@ async fn get_group(
         body["notices"] = notices.iter().map(notice_json).collect();
     }
     Ok(axum::Json(body))
-}
-
-fn notice_json(notice: &Notice) -> Value {
-    json!({
-        "id": notice.id,
-        "kind": notice.kind,
-        "message": notice.kind.message(),
-        "rules": notice.rules,
-        "created": rfc3339(notice.created_at),
-    })
-}
-
-/// `POST /api/groups/{id}/notices/{notice_id}/dismiss`: the member has read it.
-async fn dismiss_notice(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path((id, notice)): Path<(Uuid, String)>,
-) -> ApiResult<StatusCode> {
-    state.store.dismiss_notice(id, user.id, &notice).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn update_group(
@@ -200,6 +178,26 @@ async fn delete_group(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     state.store.delete_group(id, user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn notice_json(notice: &crate::store::notices::Notice) -> Value {
+    json!({
+        "id": notice.id,
+        "kind": notice.kind,
+        "message": notice.kind.message(),
+        "rules": notice.rules,
+        "created": rfc3339(notice.created_at),
+    })
+}
+
+/// `POST /api/groups/{id}/notices/{notice_id}/dismiss`: the member has read it.
+async fn dismiss_notice(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, notice)): Path<(Uuid, String)>,
+) -> ApiResult<StatusCode> {
+    state.store.dismiss_notice(id, user.id, &notice).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -276,6 +274,16 @@ async fn revoke_invite(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// What the group's openness means for what one shares in it, for the invitation preview.
+fn openness(group: &Group) -> &'static str {
+    if group.open {
+        "The group is open: any signed-in reader can join it and read what is shared in it."
+    } else {
+        "The group is invite-only. Only its owner can open it to every reader, and not while \
+         it holds notes of other members: what you share here stays with invited readers."
+    }
+}
+
 fn plural(count: i64, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
@@ -305,19 +313,12 @@ async fn preview_invite(
         plural(members, "member", "members"),
         plural(moderators, "of them moderates it", "of them moderate it"),
     );
-    let openness = if group.open {
-        "The group is open: any signed-in reader can join it and read what is shared in it."
-    } else {
-        "The group is invite-only. Only its owner can open it to every reader, and not while \
-         it holds notes of other members: what you share here stays with invited readers."
-    };
-    let audience = format!("{audience} {openness}");
     Ok(axum::Json(json!({
         "group": group_json(&group, role),
         "member_count": members,
         "moderator_count": moderators,
-        "audience": audience,
-        "openness": openness,
+        "audience": format!("{audience} {}", openness(&group)),
+        "openness": openness(&group),
         "expires": invite.expires_at.map(rfc3339),
     })))
 }
