@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use scholia::epub::Limits;
 use scholia::import::{ImportOptions, Outcome, import_epub};
 use scholia::store::Store;
-use scholia::store::annotations::{ListFilter, Margin, MarginMode, Order, ReaderMargin};
+use scholia::store::annotations::{ListFilter, Margin, MarginMode, Order, ReaderMargin, Scope};
 use scholia::store::preferences::Preferences;
 use scholia::with_db;
 use uuid::Uuid;
@@ -660,6 +660,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
             margin: MarginMode::Everyone,
             my_reading_first: false,
         },
+        show_written_blind: false,
         books: BTreeMap::new(),
     };
     store.set_preferences(viewer_id, &preferences).await?;
@@ -723,7 +724,7 @@ async fn raw(args: &[String]) -> anyhow::Result<()> {
     let mut rows = 0;
     for _ in 0..10 {
         rows = store
-            .annotations(Some(&viewer), book, &filter, Some(margin))
+            .annotations(Some(&viewer), book, &filter, Scope::Margin(margin))
             .await?
             .len();
     }
@@ -731,7 +732,7 @@ async fn raw(args: &[String]) -> anyhow::Result<()> {
     for _ in 0..n {
         let t = Instant::now();
         let got = store
-            .annotations(Some(&viewer), book, &filter, Some(margin))
+            .annotations(Some(&viewer), book, &filter, Scope::Margin(margin))
             .await?;
         samples.push(t.elapsed());
         std::hint::black_box(got);

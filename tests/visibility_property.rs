@@ -3,7 +3,8 @@
 //! DESIGN.md ("What a request may see") says every endpoint that returns annotations obeys
 //! one rule. This test generates scenarios (users with roles, study groups with owners,
 //! facilitators and members, books with access levels, and a sequence of notes, replies,
-//! hides, mutes, preference changes, reveals, joins, leaves, audience edits and deletes),
+//! hides, mutes, preference changes, reveals, joins, leaves, audience edits and deletes,
+//! opening groups, removals, reports and moderators' hides, and account deletions),
 //! applies them through the HTTP API and, at the same time, to a plain in-memory model. Every
 //! write's status is predicted by the model. Then, for every user and an anonymous client, on
 //! every book, each annotation-returning endpoint must answer exactly what the oracle (a pure
@@ -101,6 +102,8 @@ enum Access {
 #[derive(Clone, Debug)]
 struct GroupSpec {
     owner: usize,
+    /// Created open: any signed-in reader may join it by its id.
+    open: bool,
     /// Joined after creation; a facilitator is promoted by the owner. Duplicates and the
     /// owner are skipped.
     members: Vec<(usize, GRole)>,
@@ -133,20 +136,24 @@ enum Op {
         user: usize,
         target: usize,
     },
+    /// A book override set, or removed (`None`), merged into the stored ones.
     Preferences {
         user: usize,
         margin: Mode,
         reading_first: bool,
-        book: Option<(usize, Mode, bool)>,
+        show_blind: Option<bool>,
+        book: Option<(usize, Option<(Mode, bool)>)>,
     },
     Reveal {
         user: usize,
         book: usize,
         passage: usize,
     },
+    /// By invitation, or (`by_id`) asking to join an open group by its id.
     Join {
         user: usize,
         group: usize,
+        by_id: bool,
     },
     Leave {
         user: usize,
@@ -190,6 +197,38 @@ enum Op {
     DeleteGroup {
         actor: usize,
         group: usize,
+    },
+    /// `actor` opens the group or makes it invite-only.
+    Open {
+        actor: usize,
+        group: usize,
+        open: bool,
+    },
+    /// `reporter` reports a note (indexing every note ever written).
+    Report {
+        reporter: usize,
+        note: usize,
+    },
+    /// `actor` hides or shows a note through the API, as a moderator would.
+    Moderate {
+        actor: usize,
+        note: usize,
+        hidden: bool,
+    },
+    /// `actor` rewrites the group's ground rules.
+    Rules {
+        actor: usize,
+        group: usize,
+    },
+    /// `user` dismisses the first notice their group shows them.
+    Dismiss {
+        user: usize,
+        group: usize,
+    },
+    /// `user` deletes their account, anonymizing their shared notes or deleting them.
+    DeleteAccount {
+        user: usize,
+        anonymize: bool,
     },
 }
 
@@ -244,17 +283,20 @@ fn op(users: usize, groups: usize) -> impl Strategy<Value = Op> {
             user.clone(),
             mode(),
             any::<bool>(),
-            prop::option::of((0..BOOKS.len(), mode(), any::<bool>()))
+            prop::option::of(any::<bool>()),
+            prop::option::of((0..BOOKS.len(), prop::option::weighted(0.8, (mode(), any::<bool>()))))
         )
-            .prop_map(|(user, margin, reading_first, book)| Op::Preferences {
+            .prop_map(|(user, margin, reading_first, show_blind, book)| Op::Preferences {
                 user,
                 margin,
                 reading_first,
+                show_blind,
                 book
             }),
         2 => (user.clone(), 0..BOOKS.len(), 0..PASSAGES)
             .prop_map(|(user, book, passage)| Op::Reveal { user, book, passage }),
-        1 => (user.clone(), 0..groups).prop_map(|(user, group)| Op::Join { user, group }),
+        2 => (user.clone(), 0..groups, any::<bool>())
+            .prop_map(|(user, group, by_id)| Op::Join { user, group, by_id }),
         2 => (
             user.clone(),
             0..groups,
@@ -267,7 +309,8 @@ fn op(users: usize, groups: usize) -> impl Strategy<Value = Op> {
             .prop_map(|(user, group, notes)| Op::Leave { user, group, notes }),
         3 => (note.clone(), prop::option::weighted(0.25, user.clone()))
             .prop_map(|(note, other)| Op::Delete { note, other }),
-        2 => (note, audience(groups)).prop_map(|(note, audience)| Op::Edit { note, audience }),
+        2 => (note.clone(), audience(groups))
+            .prop_map(|(note, audience)| Op::Edit { note, audience }),
         1 => (0..BOOKS.len(), access(groups)).prop_map(|(book, access)| Op::Access { book, access }),
         1 => (user.clone(), 0..groups, user.clone())
             .prop_map(|(actor, group, target)| Op::Remove { actor, group, target }),
@@ -280,7 +323,17 @@ fn op(users: usize, groups: usize) -> impl Strategy<Value = Op> {
             .prop_map(|(actor, group, target, role)| Op::SetRole { actor, group, target, role }),
         1 => (user.clone(), 0..groups, user.clone())
             .prop_map(|(actor, group, target)| Op::Transfer { actor, group, target }),
-        1 => (user, 0..groups).prop_map(|(actor, group)| Op::DeleteGroup { actor, group }),
+        1 => (user.clone(), 0..groups).prop_map(|(actor, group)| Op::DeleteGroup { actor, group }),
+        2 => (user.clone(), 0..groups, prop::bool::weighted(0.7))
+            .prop_map(|(actor, group, open)| Op::Open { actor, group, open }),
+        3 => (user.clone(), note.clone())
+            .prop_map(|(reporter, note)| Op::Report { reporter, note }),
+        2 => (user.clone(), note.clone(), prop::bool::weighted(0.7))
+            .prop_map(|(actor, note, hidden)| Op::Moderate { actor, note, hidden }),
+        2 => (user.clone(), 0..groups).prop_map(|(actor, group)| Op::Rules { actor, group }),
+        2 => (user.clone(), 0..groups).prop_map(|(user, group)| Op::Dismiss { user, group }),
+        1 => (user, any::<bool>())
+            .prop_map(|(user, anonymize)| Op::DeleteAccount { user, anonymize }),
     ]
 }
 
@@ -294,9 +347,14 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         let grole = prop_oneof![2 => Just(GRole::Member), 1 => Just(GRole::Facilitator)];
         let group = (
             0..users,
+            prop::bool::weighted(0.3),
             prop::collection::vec((0..users, grole), 0..=users),
         )
-            .prop_map(|(owner, members)| GroupSpec { owner, members });
+            .prop_map(|(owner, open, members)| GroupSpec {
+                owner,
+                open,
+                members,
+            });
         (
             prop::collection::vec(role, users),
             prop::collection::vec(group, groups),
@@ -330,12 +388,40 @@ struct Note {
     /// Gone from the database.
     removed: bool,
     anonymous: bool,
+    /// Signed by nobody: a tombstone, or shared by an account deleted with `anonymize`.
+    authorless: bool,
+    /// Written while the author's "my reading first" kept others' notes on the passage from
+    /// them.
+    written_blind: bool,
+    /// `updated` as last answered, while no change the model does not time has moved it.
+    updated: Option<String>,
 }
 
 #[derive(Clone, Debug)]
 struct Group {
     exists: bool,
+    open: bool,
     members: BTreeMap<usize, GRole>,
+    /// The order members joined in (for handing an owned group on).
+    joined: BTreeMap<usize, usize>,
+}
+
+/// A change of a group's openness, told to its members until they dismiss it.
+#[derive(Clone, Debug)]
+struct Notice {
+    group: usize,
+    kind: &'static str,
+    actor: usize,
+    /// When, on the clock of joins.
+    at: usize,
+    dismissed: BTreeSet<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct Report {
+    reporter: usize,
+    note: usize,
+    open: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,6 +439,7 @@ const DEFAULT_MARGIN: Margin = Margin {
 #[derive(Clone, Debug)]
 struct Preferences {
     account: Margin,
+    show_written_blind: bool,
     books: BTreeMap<usize, Margin>,
 }
 
@@ -370,6 +457,12 @@ struct Model {
     mutes: BTreeSet<(usize, usize)>,
     /// (user, book, passage)
     reveals: BTreeSet<(usize, usize, usize)>,
+    reports: Vec<Report>,
+    notices: Vec<Notice>,
+    /// Accounts deleted.
+    gone: BTreeSet<usize>,
+    /// Joins so far, for the order of members.
+    joins: usize,
 }
 
 impl Model {
@@ -400,9 +493,30 @@ impl Model {
         }
     }
 
-    /// DESIGN.md's rule, and one narrowing of it: a tombstone (deleted while it had replies)
-    /// is read only while a note below it that still has words is, so that it never tells
-    /// of replies the reader may not read.
+    /// The note is the viewer's own: they wrote it and it is signed (a tombstone names nobody,
+    /// so it is nobody's).
+    fn own(&self, viewer: Viewer, note: usize) -> bool {
+        let n = &self.notes[note];
+        viewer == Some(n.author) && !n.authorless && !n.removed
+    }
+
+    /// DESIGN.md's exception: an author reads their own notes by id and in their export
+    /// whatever else holds.
+    fn by_id(&self, viewer: Viewer, note: usize) -> bool {
+        self.own(viewer, note) || self.may_read(viewer, note)
+    }
+
+    /// What a book's listings, counts and search may show: the exception still needs the
+    /// book to be readable there.
+    fn listable(&self, viewer: Viewer, note: usize) -> bool {
+        let n = &self.notes[note];
+        (self.own(viewer, note) && self.may_read_book(viewer, n.book))
+            || self.may_read(viewer, note)
+    }
+
+    /// DESIGN.md's rule without its exception, and one narrowing of it: a tombstone
+    /// (deleted while it had replies) is read only while a note below it that still has
+    /// words is, so that it never tells of replies the reader may not read.
     fn may_read(&self, viewer: Viewer, note: usize) -> bool {
         self.rule_reads(viewer, note)
             && (!self.notes[note].deleted
@@ -436,7 +550,7 @@ impl Model {
         if n.removed || !self.may_read_book(viewer, n.book) {
             return false;
         }
-        let own = viewer == Some(n.author);
+        let own = self.own(viewer, note);
         if n.hidden && !own {
             let moderates = match n.audience {
                 Aud::Group(g) => viewer
@@ -483,7 +597,7 @@ impl Model {
     /// note there or revealed it.
     fn margin_passes(&self, viewer: Viewer, note: usize, margin: Margin) -> bool {
         let n = &self.notes[note];
-        if viewer == Some(n.author) {
+        if self.own(viewer, note) {
             return true;
         }
         let by_mode = match margin.mode {
@@ -496,17 +610,86 @@ impl Model {
         };
         by_mode
             && (n.anonymous || !self.mutes.contains(&(user, n.author)))
-            && (!margin.reading_first
-                || self.has_written(user, n.book, n.passage)
-                || self.reveals.contains(&(user, n.book, n.passage)))
+            && self.reading_first_passes(viewer, note, margin)
     }
 
-    /// What a listing of `book` shows: readable, then filtered by the margin (None: unfiltered,
-    /// as for one note by id).
+    /// With my-reading-first, others' notes on a passage pass only once the reader wrote a
+    /// note there or revealed it.
+    fn reading_first_passes(&self, viewer: Viewer, note: usize, margin: Margin) -> bool {
+        let n = &self.notes[note];
+        let Some(user) = viewer else {
+            return !margin.reading_first;
+        };
+        self.own(viewer, note)
+            || !margin.reading_first
+            || self.has_written(user, n.book, n.passage)
+            || self.reveals.contains(&(user, n.book, n.passage))
+    }
+
+    /// Whether one note by id answers 200: the rule with its exception, and "my reading
+    /// first" as the listing applies it.
+    fn fetchable(&self, viewer: Viewer, note: usize) -> bool {
+        let margin = self.margin_of(viewer, self.notes[note].book);
+        self.by_id(viewer, note) && self.reading_first_passes(viewer, note, margin)
+    }
+
+    /// The viewer moderates the note: the group's owner and facilitators, admins for
+    /// public notes; nobody their own.
+    fn moderates(&self, viewer: usize, note: usize) -> bool {
+        if self.own(Some(viewer), note) {
+            return false;
+        }
+        match self.notes[note].audience {
+            Aud::Group(g) => self.role_in(viewer, g).is_some_and(|r| r != GRole::Member),
+            Aud::Public => self.roles[viewer] == Role::Admin,
+            Aud::Private => false,
+        }
+    }
+
+    /// Whether `viewer` reads a note signed by `author` (so may mute them).
+    fn reads_notes_by(&self, viewer: usize, author: usize) -> bool {
+        (0..self.notes.len()).any(|i| {
+            let n = &self.notes[i];
+            n.author == author && !n.authorless && !n.anonymous && self.may_read(Some(viewer), i)
+        })
+    }
+
+    /// The notices `user` is shown on `group`'s page: changes since they joined, made by
+    /// someone else, not dismissed.
+    fn notices_for(&self, user: usize, group: usize) -> Vec<usize> {
+        let joined = match self.groups[group].joined.get(&user) {
+            Some(&joined) if self.role_in(user, group).is_some() => joined,
+            _ => return Vec::new(),
+        };
+        (0..self.notices.len())
+            .filter(|&i| {
+                let n = &self.notices[i];
+                n.group == group && n.at > joined && n.actor != user && !n.dismissed.contains(&user)
+            })
+            .collect()
+    }
+
+    /// Whether the thread above `note` holds a note shared with `group`.
+    fn below_group(&self, note: usize, group: usize) -> bool {
+        let mut next = self.notes[note].reply_to;
+        while let Some(parent) = next {
+            if self.notes[parent].audience == Aud::Group(group) {
+                return true;
+            }
+            next = self.notes[parent].reply_to;
+        }
+        false
+    }
+
+    /// What a listing of `book` shows: listable, then filtered by the margin (None: the rule
+    /// with its whole exception, as for one note by id).
     fn shown(&self, viewer: Viewer, book: usize, margin: Option<Margin>) -> BTreeSet<usize> {
         (0..self.notes.len())
-            .filter(|&i| self.notes[i].book == book && self.may_read(viewer, i))
-            .filter(|&i| margin.is_none_or(|m| self.margin_passes(viewer, i, m)))
+            .filter(|&i| self.notes[i].book == book)
+            .filter(|&i| match margin {
+                Some(m) => self.listable(viewer, i) && self.margin_passes(viewer, i, m),
+                None => self.by_id(viewer, i),
+            })
             .collect()
     }
 
@@ -535,6 +718,7 @@ impl Model {
         for n in &mut self.notes {
             if n.audience == Aud::Group(group) {
                 n.audience = Aud::Private;
+                n.updated = None;
             }
         }
         for access in &mut self.books {
@@ -542,6 +726,70 @@ impl Model {
                 groups.retain(|&g| g != group);
             }
         }
+    }
+}
+
+impl Model {
+    /// What deleting an account does: owned groups pass to the longest-standing facilitator,
+    /// else member, or end; memberships, mutes, reveals, preferences and reports go; shared
+    /// notes lose their author when anonymized (time stamps unchanged); every other note goes,
+    /// leaves first, and what others answered stays as an authorless tombstone.
+    fn delete_account(&mut self, user: usize, anonymize: bool) {
+        for g in 0..self.groups.len() {
+            if self.role_in(user, g) == Some(GRole::Owner) {
+                let group = &self.groups[g];
+                let successor = group
+                    .members
+                    .iter()
+                    .filter(|(u, _)| **u != user)
+                    .min_by_key(|(u, r)| (**r != GRole::Facilitator, group.joined[u], **u))
+                    .map(|(u, _)| *u);
+                match successor {
+                    Some(s) => {
+                        self.groups[g].members.insert(s, GRole::Owner);
+                    }
+                    None => self.end_group(g),
+                }
+            }
+            self.groups[g].members.remove(&user);
+        }
+        for n in &mut self.notes {
+            if anonymize
+                && n.author == user
+                && !n.authorless
+                && !n.removed
+                && !n.deleted
+                && n.audience != Aud::Private
+            {
+                n.authorless = true;
+                n.anonymous = true;
+            }
+        }
+        loop {
+            let leaves: Vec<usize> = (0..self.notes.len())
+                .filter(|&i| {
+                    let n = &self.notes[i];
+                    n.author == user && !n.authorless && !n.removed && !self.has_replies(i)
+                })
+                .collect();
+            if leaves.is_empty() {
+                break;
+            }
+            for i in leaves {
+                self.notes[i].removed = true;
+            }
+        }
+        for n in &mut self.notes {
+            if n.author == user && !n.authorless && !n.removed {
+                n.deleted = true;
+                n.authorless = true;
+                n.anonymous = true;
+            }
+        }
+        self.mutes.retain(|&(a, b)| a != user && b != user);
+        self.reveals.retain(|&(u, _, _)| u != user);
+        self.reports.retain(|r| r.reporter != user);
+        self.gone.insert(user);
     }
 }
 
@@ -708,14 +956,17 @@ async fn setup(backend: Backend, scenario: &Scenario) -> Option<World> {
 
     let mut groups = Vec::new();
     let mut group_ids = Vec::new();
+    let mut joins = 0;
     for (g, spec) in scenario.groups.iter().enumerate() {
         let owner = &clients[spec.owner];
         let group = ok(owner.post(app.url("/api/groups")).json(&json!({
-            "name": format!("group {g}"), "description": "", "rules": "Be kind.", "open": false,
+            "name": format!("group {g}"), "description": "", "rules": "Be kind.", "open": spec.open,
         })))
         .await;
         let id = group["id"].as_str().unwrap().to_owned();
         let mut members = BTreeMap::from([(spec.owner, GRole::Owner)]);
+        let mut joined = BTreeMap::from([(spec.owner, joins)]);
+        joins += 1;
         for &(user, role) in &spec.members {
             if members.contains_key(&user) {
                 continue;
@@ -736,10 +987,14 @@ async fn setup(backend: Backend, scenario: &Scenario) -> Option<World> {
                 .await;
             }
             members.insert(user, role);
+            joined.insert(user, joins);
+            joins += 1;
         }
         groups.push(Group {
             exists: true,
+            open: spec.open,
             members,
+            joined,
         });
         group_ids.push(id);
     }
@@ -761,12 +1016,17 @@ async fn setup(backend: Backend, scenario: &Scenario) -> Option<World> {
             preferences: vec![
                 Preferences {
                     account: DEFAULT_MARGIN,
+                    show_written_blind: false,
                     books: BTreeMap::new(),
                 };
                 users
             ],
             mutes: BTreeSet::new(),
             reveals: BTreeSet::new(),
+            reports: Vec::new(),
+            notices: Vec::new(),
+            gone: BTreeSet::new(),
+            joins,
         },
         log: String::new(),
         compared: std::cell::Cell::new(0),
@@ -806,11 +1066,47 @@ async fn set_access(world: &mut World, book: usize, access: &Access) {
 }
 
 /// Applies one op to the server and the model; the model predicts the server's status.
+/// The user who acts in `op`, when the op names them (a deleted account acts no more).
+fn acting_user(op: &Op) -> Option<usize> {
+    match *op {
+        Op::Note { author, .. } | Op::Reply { author, .. } => Some(author),
+        Op::Mute { user, .. }
+        | Op::Unmute { user, .. }
+        | Op::Preferences { user, .. }
+        | Op::Reveal { user, .. }
+        | Op::Join { user, .. }
+        | Op::Leave { user, .. }
+        | Op::Dismiss { user, .. }
+        | Op::DeleteAccount { user, .. } => Some(user),
+        Op::Remove { actor, .. }
+        | Op::SetRole { actor, .. }
+        | Op::Transfer { actor, .. }
+        | Op::DeleteGroup { actor, .. }
+        | Op::Open { actor, .. }
+        | Op::Rules { actor, .. }
+        | Op::Moderate { actor, .. } => Some(actor),
+        Op::Report { reporter, .. } => Some(reporter),
+        Op::Delete { other, .. } => other,
+        Op::Hide { .. } | Op::Edit { .. } | Op::Access { .. } => None,
+    }
+}
+
+/// Whether the author's "my reading first" keeps others' notes on the passage from them
+/// as they write there.
+fn writes_blind(model: &Model, author: usize, book: usize, passage: usize) -> bool {
+    model.margin_of(Some(author), book).reading_first
+        && !model.has_written(author, book, passage)
+        && !model.reveals.contains(&(author, book, passage))
+}
+
 async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
     let model = &world.model;
     let notes = model.notes.len();
     let pick = |n: usize| (notes > 0).then(|| n % notes);
     let _ = writeln!(world.log, "  op {index}: {op:?}");
+    if acting_user(op).is_some_and(|u| model.gone.contains(&u)) {
+        return Ok(());
+    }
     match *op {
         Op::Note {
             author,
@@ -856,6 +1152,7 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
             if status == 201 {
                 let id = answer["id"].as_str().unwrap().to_owned();
                 let _ = writeln!(world.log, "    -> note #{notes} {id}");
+                let written_blind = writes_blind(&world.model, author, book, passage);
                 world.model.notes.push(Note {
                     id,
                     book,
@@ -867,6 +1164,9 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                     deleted: false,
                     removed: false,
                     anonymous: false,
+                    authorless: false,
+                    written_blind,
+                    updated: answer["updated"].as_str().map(str::to_owned),
                 });
             }
         }
@@ -880,7 +1180,7 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 pick(parent)
             } else {
                 let readable: Vec<usize> = (0..notes)
-                    .filter(|&n| model.may_read(Some(author), n))
+                    .filter(|&n| model.by_id(Some(author), n))
                     .collect();
                 (!readable.is_empty()).then(|| readable[parent % readable.len()])
             };
@@ -894,7 +1194,7 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 404
             } else if matches!(audience, Aud::Group(g) if model.role_in(author, g).is_none()) {
                 403
-            } else if !model.may_read(Some(author), parent) {
+            } else if !model.by_id(Some(author), parent) {
                 404
             } else if p.deleted {
                 410
@@ -925,6 +1225,7 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 let id = answer["id"].as_str().unwrap().to_owned();
                 let _ = writeln!(world.log, "    -> note #{notes} {id} replying to #{parent}");
                 let (book, passage) = (p.book, p.passage);
+                let written_blind = writes_blind(&world.model, author, book, passage);
                 world.model.notes.push(Note {
                     id,
                     book,
@@ -936,6 +1237,9 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                     deleted: false,
                     removed: false,
                     anonymous: false,
+                    authorless: false,
+                    written_blind,
+                    updated: answer["updated"].as_str().map(str::to_owned),
                 });
             }
         }
@@ -959,7 +1263,13 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
             world.model.notes[note].hidden = true;
         }
         Op::Mute { user, target } => {
-            let expected = if user == target { 400 } else { 204 };
+            let expected = if user == target {
+                400
+            } else if model.reads_notes_by(user, target) {
+                204
+            } else {
+                404
+            };
             let (status, answer) = call(
                 world.clients[user]
                     .post(world.app.url("/api/me/mutes"))
@@ -999,38 +1309,69 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
             user,
             margin,
             reading_first,
+            show_blind,
             book,
         } => {
             let mut books = serde_json::Map::new();
-            let mut overrides = BTreeMap::new();
-            if let Some((book, mode, first)) = book {
-                books.insert(
-                    world.book_ids[book].clone(),
-                    json!({"margin": mode.as_str(), "my_reading_first": first}),
-                );
-                overrides.insert(
-                    book,
-                    Margin {
-                        mode,
-                        reading_first: first,
-                    },
-                );
+            let mut expected = 200;
+            if let Some((book, entry)) = book {
+                let value = match entry {
+                    Some((mode, first)) => {
+                        if !model.may_read_book(Some(user), book) {
+                            expected = 404;
+                        }
+                        json!({"margin": mode.as_str(), "my_reading_first": first})
+                    }
+                    None => Value::Null,
+                };
+                books.insert(world.book_ids[book].clone(), value);
             }
-            ok(world.clients[user]
-                .put(world.app.url("/api/me/preferences"))
-                .json(&json!({
-                    "margin": margin.as_str(),
-                    "my_reading_first": reading_first,
-                    "books": books,
-                })))
+            let mut body = json!({
+                "margin": margin.as_str(),
+                "my_reading_first": reading_first,
+                "books": books,
+            });
+            if let Some(show) = show_blind {
+                body["show_written_blind"] = json!(show);
+            }
+            let (status, answer) = call(
+                world.clients[user]
+                    .put(world.app.url("/api/me/preferences"))
+                    .json(&body),
+            )
             .await;
-            world.model.preferences[user] = Preferences {
-                account: Margin {
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?}: expected {expected}, got {status} {answer}"
+            );
+            if status == 200 {
+                // Books merge entry by entry: a book named gets its override or loses it.
+                let p = &mut world.model.preferences[user];
+                p.account = Margin {
                     mode: margin,
                     reading_first,
-                },
-                books: overrides,
-            };
+                };
+                if let Some(show) = show_blind {
+                    p.show_written_blind = show;
+                }
+                match book {
+                    Some((book, Some((mode, first)))) => {
+                        p.books.insert(
+                            book,
+                            Margin {
+                                mode,
+                                reading_first: first,
+                            },
+                        );
+                    }
+                    Some((book, None)) => {
+                        p.books.remove(&book);
+                    }
+                    None => {}
+                }
+            }
         }
         Op::Reveal {
             user,
@@ -1057,7 +1398,36 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 world.model.reveals.insert((user, book, passage));
             }
         }
-        Op::Join { user, group } => {
+        Op::Join {
+            user,
+            group,
+            by_id: true,
+        } => {
+            let g = &model.groups[group];
+            if !g.exists || g.members.contains_key(&user) {
+                return Ok(());
+            }
+            let expected = if g.open { 201 } else { 404 };
+            let (status, answer) = call(
+                world.clients[user]
+                    .post(world.app.url("/api/groups/join"))
+                    .json(&json!({"group_id": world.group_ids[group], "accept_rules": true})),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?}: expected {expected}, got {status} {answer}"
+            );
+            if status == 201 {
+                let model = &mut world.model;
+                model.groups[group].members.insert(user, GRole::Member);
+                model.groups[group].joined.insert(user, model.joins);
+                model.joins += 1;
+            }
+        }
+        Op::Join { user, group, .. } => {
             let g = &model.groups[group];
             if !g.exists || g.members.contains_key(&user) {
                 return Ok(());
@@ -1083,9 +1453,10 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 status == 201,
                 "op {index} {op:?}: expected 201, got {status} {answer}"
             );
-            world.model.groups[group]
-                .members
-                .insert(user, GRole::Member);
+            let model = &mut world.model;
+            model.groups[group].members.insert(user, GRole::Member);
+            model.groups[group].joined.insert(user, model.joins);
+            model.joins += 1;
         }
         Op::Leave { user, group, notes } => {
             let role = model.role_in(user, group);
@@ -1109,13 +1480,26 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 "op {index} {op:?}: expected {expected}, got {status} {answer}"
             );
             if status == 200 {
+                // The leaver's notes the group reads: shared with it, or below such a note.
+                let leavers: Vec<usize> = (0..model.notes.len())
+                    .filter(|&i| {
+                        let n = &model.notes[i];
+                        n.author == user
+                            && !n.authorless
+                            && !n.removed
+                            && (n.audience == Aud::Group(group) || model.below_group(i, group))
+                    })
+                    .collect();
                 let model = &mut world.model;
-                for n in &mut model.notes {
-                    if n.author == user && n.audience == Aud::Group(group) {
-                        match notes {
-                            LeaveNotes::Keep => {}
-                            LeaveNotes::Anonymize => n.anonymous = true,
-                            LeaveNotes::Withdraw => n.audience = Aud::Private,
+                for i in leavers {
+                    let n = &mut model.notes[i];
+                    match notes {
+                        LeaveNotes::Keep => {}
+                        // Time stamps stay as they were.
+                        LeaveNotes::Anonymize => n.anonymous = true,
+                        LeaveNotes::Withdraw => {
+                            n.audience = Aud::Private;
+                            n.updated = None;
                         }
                     }
                 }
@@ -1132,12 +1516,15 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
             };
             let n = &model.notes[note];
             let actor = other.unwrap_or(n.author);
-            let expected = if !model.may_read(Some(actor), note) {
+            if model.gone.contains(&actor) {
+                return Ok(());
+            }
+            let expected = if !model.by_id(Some(actor), note) {
                 404
-            } else if actor != n.author {
-                403
             } else if n.deleted {
                 410
+            } else if !model.own(Some(actor), note) {
+                403
             } else {
                 204
             };
@@ -1160,7 +1547,11 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 );
                 let n = &mut world.model.notes[note];
                 if tombstone {
+                    // A tombstone names nobody.
                     n.deleted = true;
+                    n.authorless = true;
+                    n.anonymous = true;
+                    n.updated = None;
                 } else {
                     n.removed = true;
                 }
@@ -1172,18 +1563,29 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
             };
             let n = &model.notes[note];
             let author = n.author;
+            if model.gone.contains(&author) {
+                return Ok(());
+            }
             let audience = resolve(model, author, audience, n.reply_to);
             let _ = writeln!(world.log, "    #{note} to {audience:?}");
-            let expected = if !model.may_read(Some(author), note) {
+            // Out of the book or the note's group, its author may only make it private.
+            let out_of_reach = !model.may_read_book(Some(author), n.book)
+                || matches!(n.audience, Aud::Group(g) if model.role_in(author, g).is_none());
+            let expected = if !model.by_id(Some(author), note) {
                 404
             } else if n.deleted {
                 410
-            } else if matches!(audience, Aud::Group(g) if model.role_in(author, g).is_none()) {
+            } else if !model.own(Some(author), note) {
                 403
-            } else if n
-                .reply_to
-                .is_some_and(|p| !within(audience, model.notes[p].audience))
+            } else if audience == Aud::Private {
+                200
+            } else if out_of_reach
+                || matches!(audience, Aud::Group(g) if model.role_in(author, g).is_none())
             {
+                403
+            } else if n.reply_to.is_some_and(|p| {
+                !model.by_id(Some(author), p) || !within(audience, model.notes[p].audience)
+            }) {
                 400
             } else {
                 200
@@ -1202,7 +1604,9 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 "op {index} {op:?} (#{note}): expected {expected}, got {status} {answer}"
             );
             if status == 200 {
-                world.model.notes[note].audience = audience;
+                let n = &mut world.model.notes[note];
+                n.audience = audience;
+                n.updated = answer["updated"].as_str().map(str::to_owned);
             }
         }
         Op::Access { book, ref access } => {
@@ -1331,6 +1735,208 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 world.model.end_group(group);
             }
         }
+        Op::Open { actor, group, open } => {
+            let g = &model.groups[group];
+            let others_wrote = model.notes.iter().any(|n| {
+                !n.removed && n.audience == Aud::Group(group) && (n.author != actor || n.authorless)
+            });
+            let expected = match model.role_in(actor, group) {
+                None => 404,
+                Some(GRole::Member) => 403,
+                Some(role) if open && !g.open && role != GRole::Owner => 403,
+                Some(_) if open && !g.open && others_wrote => 409,
+                Some(_) => 200,
+            };
+            let id = &world.group_ids[group];
+            let (status, answer) = call(
+                world.clients[actor]
+                    .patch(world.app.url(&format!("/api/groups/{id}")))
+                    .json(&json!({ "open": open })),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?}: expected {expected}, got {status} {answer}"
+            );
+            if status == 200 {
+                let model = &mut world.model;
+                if model.groups[group].open != open {
+                    model.notices.push(Notice {
+                        group,
+                        kind: if open { "opened" } else { "closed" },
+                        actor,
+                        at: model.joins,
+                        dismissed: BTreeSet::new(),
+                    });
+                    model.joins += 1;
+                }
+                model.groups[group].open = open;
+            }
+        }
+        Op::Report { reporter, note } => {
+            let Some(note) = pick(note) else {
+                return Ok(());
+            };
+            let n = &model.notes[note];
+            let expected = if !model.by_id(Some(reporter), note) {
+                404
+            } else if model.own(Some(reporter), note) {
+                400
+            } else if n.deleted {
+                410
+            } else if model
+                .reports
+                .iter()
+                .any(|r| r.open && r.reporter == reporter && r.note == note)
+            {
+                409
+            } else {
+                201
+            };
+            let id = &n.id;
+            let (status, answer) = call(
+                world.clients[reporter]
+                    .post(world.app.url(&format!("/api/annotations/{id}/reports")))
+                    .json(&json!({ "reason": format!("u{reporter} objects") })),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?} (#{note}): expected {expected}, got {status} {answer}"
+            );
+            if status == 201 {
+                world.model.reports.push(Report {
+                    reporter,
+                    note,
+                    open: true,
+                });
+            }
+        }
+        Op::Moderate {
+            actor,
+            note,
+            hidden,
+        } => {
+            let Some(note) = pick(note) else {
+                return Ok(());
+            };
+            let expected = if !model.by_id(Some(actor), note) {
+                404
+            } else if !model.moderates(actor, note) {
+                403
+            } else {
+                200
+            };
+            let id = &model.notes[note].id;
+            let (status, answer) = call(
+                world.clients[actor]
+                    .post(world.app.url(&format!("/api/annotations/{id}/hide")))
+                    .json(&json!({ "hidden": hidden })),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?} (#{note}): expected {expected}, got {status} {answer}"
+            );
+            if status == 200 {
+                let model = &mut world.model;
+                let n = &mut model.notes[note];
+                n.hidden = hidden;
+                n.updated = answer["updated"].as_str().map(str::to_owned);
+                if hidden {
+                    for r in &mut model.reports {
+                        if r.note == note {
+                            r.open = false;
+                        }
+                    }
+                }
+            }
+        }
+        Op::Rules { actor, group } => {
+            let expected = match model.role_in(actor, group) {
+                None => 404,
+                Some(GRole::Member) => 403,
+                Some(_) => 200,
+            };
+            let id = &world.group_ids[group];
+            let (status, answer) = call(
+                world.clients[actor]
+                    .patch(world.app.url(&format!("/api/groups/{id}")))
+                    .json(&json!({ "rules": format!("Rules of op {index}.") })),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                expected,
+                "op {index} {op:?}: expected {expected}, got {status} {answer}"
+            );
+            if status == 200 {
+                let model = &mut world.model;
+                model.notices.push(Notice {
+                    group,
+                    kind: "rules",
+                    actor,
+                    at: model.joins,
+                    dismissed: BTreeSet::new(),
+                });
+                model.joins += 1;
+            }
+        }
+        Op::Dismiss { user, group } => {
+            let Some(&first) = model.notices_for(user, group).first() else {
+                return Ok(());
+            };
+            let id = &world.group_ids[group];
+            let shown =
+                ok(world.clients[user].get(world.app.url(&format!("/api/groups/{id}")))).await;
+            let notice = shown["notices"][0]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let (status, answer) = call(
+                world.clients[user].post(
+                    world
+                        .app
+                        .url(&format!("/api/groups/{id}/notices/{notice}/dismiss")),
+                ),
+            )
+            .await;
+            expect_status!(
+                world,
+                status,
+                204,
+                "op {index} {op:?}: expected 204, got {status} {answer}"
+            );
+            world.model.notices[first].dismissed.insert(user);
+        }
+        Op::DeleteAccount { user, anonymize } => {
+            // The librarian who manages the catalogue stays.
+            if user + 1 == model.roles.len() {
+                return Ok(());
+            }
+            let (status, answer) = call(world.clients[user].delete(world.app.url("/api/me")).json(
+                &json!({
+                    "password": format!("password-u{user}"),
+                    "shared_notes": if anonymize { "anonymize" } else { "delete" },
+                }),
+            ))
+            .await;
+            expect_status!(
+                world,
+                status,
+                204,
+                "op {index} {op:?}: expected 204, got {status} {answer}"
+            );
+            world.model.delete_account(user, anonymize);
+            let _ = writeln!(world.log, "    -> account u{user} deleted");
+        }
     }
     Ok(())
 }
@@ -1358,12 +1964,16 @@ fn check_item(
     world.compared.set(world.compared.get() + 1);
     let model = &world.model;
     let n = &model.notes[note];
-    // Only the author still sees an anonymized note as theirs.
-    let author = if n.anonymous && viewer != Some(n.author) {
+    let own = model.own(viewer, note);
+    // Only the author still sees an anonymized note as theirs; a tombstone is nobody's.
+    let author = if n.authorless || (n.anonymous && !own) {
         Value::Null
     } else {
         json!(world.user_ids[n.author])
     };
+    // Whether it was written blind is the author's to show, never on an anonymized note.
+    let shows_blind =
+        own || (!n.anonymous && !n.authorless && model.preferences[n.author].show_written_blind);
     let reply_to = n.reply_to.map(|p| json!(model.notes[p].id));
     let expected = [
         ("author.id", author),
@@ -1372,7 +1982,8 @@ fn check_item(
         ("deleted", json!(n.deleted)),
         ("reply_to", reply_to.unwrap_or(Value::Null)),
         ("replies", json!(model.replies_shown(note, shown))),
-        ("mine", json!(viewer == Some(n.author))),
+        ("mine", json!(own)),
+        ("written_blind", json!(n.written_blind && shows_blind)),
     ];
     for (field, want) in expected {
         let got = match field {
@@ -1388,6 +1999,18 @@ fn check_item(
         ensure!(
             item["body"].is_null(),
             "{context}: tombstone #{note} keeps a body"
+        );
+        ensure!(
+            item["author"]["display_name"].is_null(),
+            "{context}: tombstone #{note} names {}",
+            item["author"]
+        );
+    }
+    if let Some(updated) = &n.updated {
+        ensure!(
+            item["updated"] == updated.as_str(),
+            "{context}: note #{note} updated {}, was {updated}",
+            item["updated"]
         );
     }
     Ok(())
@@ -1578,13 +2201,128 @@ async fn check_export(world: &World, client: &Client, user: usize) -> Check {
         }
     }
     let model = &world.model;
+    // Every note of theirs, also on books they may no longer read.
     let want: BTreeSet<usize> = (0..model.notes.len())
-        .filter(|&i| {
-            let n = &model.notes[i];
-            n.author == user && !n.deleted && model.may_read(Some(user), i)
+        .filter(|&i| model.own(Some(user), i))
+        .collect();
+    compare_sets(world, &got, &want, &context)?;
+    for (note, item) in &got {
+        let book = model.notes[*note].book;
+        check_item(
+            world,
+            Some(user),
+            item,
+            *note,
+            &model.shown(Some(user), book, None),
+            &context,
+        )?;
+    }
+    Ok(())
+}
+
+/// The report queue: open reports on notes the viewer moderates and reads by the rule,
+/// never on their own notes.
+async fn check_reports(world: &World, client: &Client, user: usize) -> Check {
+    let model = &world.model;
+    let context = format!("{}: reports", viewer_name(Some(user)));
+    let mut got = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..100 {
+        let url = format!("/api/reports?limit=7&cursor={cursor}");
+        let (status, body) = call(client.get(world.app.url(&url))).await;
+        ensure!(status == 200, "{context} answered {status} {body}");
+        for item in body["items"].as_array().cloned().unwrap_or_default() {
+            let id = item["annotation"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            got.push((id, item["reason"].as_str().unwrap_or_default().to_owned()));
+        }
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    got.sort();
+    let mut want: Vec<(String, String)> = model
+        .reports
+        .iter()
+        .filter(|r| {
+            r.open
+                && !model.notes[r.note].removed
+                && model.may_read(Some(user), r.note)
+                && model.moderates(user, r.note)
+        })
+        .map(|r| {
+            (
+                model.notes[r.note].id.clone(),
+                format!("u{} objects", r.reporter),
+            )
         })
         .collect();
-    compare_sets(world, &got, &want, &context)
+    want.sort();
+    ensure!(got == want, "{context}: got {got:?}, oracle {want:?}");
+    Ok(())
+}
+
+/// Each member's group page shows the changes since they joined that they did not make
+/// or dismiss, oldest first.
+async fn check_notices(world: &World, client: &Client, user: usize) -> Check {
+    let model = &world.model;
+    for group in 0..model.groups.len() {
+        if model.role_in(user, group).is_none() {
+            continue;
+        }
+        let id = &world.group_ids[group];
+        let (status, body) = call(client.get(world.app.url(&format!("/api/groups/{id}")))).await;
+        ensure!(
+            status == 200,
+            "u{user}: group {group} answered {status} {body}"
+        );
+        let got: Vec<String> = body["notices"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        let want: Vec<String> = model
+            .notices_for(user, group)
+            .into_iter()
+            .map(|i| model.notices[i].kind.to_owned())
+            .collect();
+        ensure!(
+            got == want,
+            "u{user}: notices of group {group}: got {got:?}, oracle {want:?}"
+        );
+    }
+    Ok(())
+}
+
+/// Mutes list a person's name only while the muter reads a note signed by them.
+async fn check_mutes(world: &World, client: &Client, user: usize) -> Check {
+    let model = &world.model;
+    let context = format!("{}: mutes", viewer_name(Some(user)));
+    let (status, body) = call(client.get(world.app.url("/api/me/mutes"))).await;
+    ensure!(status == 200, "{context} answered {status} {body}");
+    let mut got = BTreeMap::new();
+    for item in body["items"].as_array().cloned().unwrap_or_default() {
+        let id = item["user_id"].as_str().unwrap_or_default().to_owned();
+        got.insert(id, !item["display_name"].is_null());
+    }
+    let want: BTreeMap<String, bool> = model
+        .mutes
+        .iter()
+        .filter(|(muter, _)| *muter == user)
+        .map(|&(_, muted)| {
+            (
+                world.user_ids[muted].clone(),
+                model.reads_notes_by(user, muted),
+            )
+        })
+        .collect();
+    ensure!(got == want, "{context}: got {got:?}, oracle {want:?}");
+    Ok(())
 }
 
 async fn check_viewer(world: &World, viewer: Viewer) -> Check {
@@ -1686,11 +2424,15 @@ async fn check_viewer(world: &World, viewer: Viewer) -> Check {
 
     if let Some(user) = viewer {
         check_export(world, client, user).await?;
+        check_reports(world, client, user).await?;
+        check_mutes(world, client, user).await?;
+        check_notices(world, client, user).await?;
     }
 
-    // Every note ever written, one by one: 200 exactly when the rule allows.
+    // Every note ever written, one by one: 200 exactly when the rule allows, after "my
+    // reading first".
     for (i, n) in model.notes.iter().enumerate() {
-        let may = model.may_read(viewer, i);
+        let may = model.fetchable(viewer, i);
         let id = &n.id;
         let (status, body) =
             call(client.get(world.app.url(&format!("/api/annotations/{id}")))).await;
@@ -1713,10 +2455,16 @@ async fn check_viewer(world: &World, viewer: Viewer) -> Check {
 
 async fn check_all(world: &World) -> Check {
     let viewers = (0..world.model.roles.len())
+        .filter(|u| !world.model.gone.contains(u))
         .map(Some)
         .chain(std::iter::once(None));
     for viewer in viewers {
         check_viewer(world, viewer).await?;
+    }
+    // A deleted account is signed out everywhere.
+    for &user in &world.model.gone {
+        let (status, _) = call(world.clients[user].get(world.app.url("/api/me"))).await;
+        ensure!(status == 401, "deleted u{user}: /api/me answered {status}");
     }
     Ok(())
 }
@@ -1740,7 +2488,8 @@ async fn run_case(backend: Backend, scenario: &Scenario) -> Check {
     let notes = &world.model.notes;
     eprintln!(
         "  case: {} users, {} groups ({} ended), {} notes ({} replies, {} removed, {} tombstones, \
-         {} hidden, {} anonymous), statuses {:?}, {} items compared",
+         {} hidden, {} anonymous, {} authorless, {} written blind), {} groups open, {} notices, {} reports, \
+         {} accounts deleted, statuses {:?}, {} items compared",
         world.model.roles.len(),
         world.model.groups.len(),
         world.model.groups.iter().filter(|g| !g.exists).count(),
@@ -1750,6 +2499,12 @@ async fn run_case(backend: Backend, scenario: &Scenario) -> Check {
         notes.iter().filter(|n| n.deleted).count(),
         notes.iter().filter(|n| n.hidden).count(),
         notes.iter().filter(|n| n.anonymous).count(),
+        notes.iter().filter(|n| n.authorless).count(),
+        notes.iter().filter(|n| n.written_blind).count(),
+        world.model.groups.iter().filter(|g| g.open).count(),
+        world.model.notices.len(),
+        world.model.reports.len(),
+        world.model.gone.len(),
         world.statuses,
         world.compared.get(),
     );

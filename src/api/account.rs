@@ -17,7 +17,7 @@ use super::pagination::MAX_LIMIT;
 use crate::app::AppState;
 use crate::auth::verify_password;
 use crate::store::account::SharedNotes;
-use crate::store::annotations::{ListFilter, Order, cursor_of};
+use crate::store::annotations::{ListFilter, Order, Scope, cursor_of};
 use crate::store::{now_micros, rfc3339};
 
 /// Routes under `/api/me`.
@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/export", get(export))
 }
 
-/// Every note I wrote on every book I can still read, read through the visibility rule.
+/// Every note I wrote, read through the visibility rule: also on books I can no longer read.
 async fn export(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -45,7 +45,7 @@ async fn export(
         loop {
             let rows = state
                 .store
-                .annotations(Some(&user), book, &filter, None)
+                .annotations(Some(&user), book, &filter, Scope::Rule)
                 .await?;
             notes.extend(
                 rows.iter()

@@ -17,7 +17,7 @@ use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::annotations::{
     AnnotationEdit, AnnotationRow, Audience, ListFilter, MarginMode, NewAnnotation, Order,
-    ReaderMargin, cursor_of,
+    ReaderMargin, Scope, cursor_of,
 };
 use crate::store::books::PassageRow;
 use crate::store::rfc3339;
@@ -85,7 +85,8 @@ enum AudienceJson {
 #[derive(Serialize)]
 struct AuthorJson<'a> {
     id: Option<&'a str>,
-    display_name: &'a str,
+    /// None on a tombstone, which names nobody.
+    display_name: Option<&'a str>,
 }
 
 /// An annotation as the API shows it to `viewer`.
@@ -99,19 +100,26 @@ pub fn annotation_json<'a>(row: &'a AnnotationRow, viewer: Option<&'a User>) -> 
         // An author still knows their own anonymized notes.
         AuthorJson {
             id: row.author_id.as_deref(),
-            display_name: viewer.map_or("", |me| me.display_name.as_str()),
+            display_name: viewer.map(|me| me.display_name.as_str()),
+        }
+    } else if row.deleted {
+        AuthorJson {
+            id: None,
+            display_name: None,
         }
     } else if row.anonymous || row.author_id.is_none() {
         AuthorJson {
             id: None,
-            display_name: "Anonymous",
+            display_name: Some("Anonymous"),
         }
     } else {
         AuthorJson {
             id: row.author_id.as_deref(),
-            display_name: row.author_name.as_deref().unwrap_or_default(),
+            display_name: Some(row.author_name.as_deref().unwrap_or_default()),
         }
     };
+    // Whether a note was written before its author read others' is the author's to show.
+    let written_blind = row.written_blind && (mine || row.shows_written_blind);
     AnnotationJson {
         id: &row.id,
         book_id: &row.book_id,
@@ -134,7 +142,7 @@ pub fn annotation_json<'a>(row: &'a AnnotationRow, viewer: Option<&'a User>) -> 
         mine,
         hidden: row.hidden,
         deleted: row.deleted,
-        written_blind: row.written_blind,
+        written_blind,
         replies: row.replies,
         created: rfc3339(row.created_at),
         updated: rfc3339(row.updated_at),
@@ -294,7 +302,7 @@ async fn create(
     // is known).
     let row = state
         .store
-        .annotation_on(Some(&user), req.book_id, id)
+        .annotation_on(Some(&user), req.book_id, id, Scope::Rule)
         .await?
         .ok_or_else(|| anyhow::anyhow!("annotation {id} vanished after insert"))?;
     Ok((
@@ -454,7 +462,7 @@ async fn get_one(
 ) -> ApiResult<Response> {
     let row = state
         .store
-        .annotation(viewer.as_ref(), id)
+        .annotation_in(viewer.as_ref(), id, Scope::Read)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation"))?;
     Ok(axum::Json(annotation_json(&row, viewer.as_ref())).into_response())
@@ -468,13 +476,30 @@ async fn own_annotation(state: &AppState, user: &User, id: Uuid) -> ApiResult<An
         .annotation(Some(user), id)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation"))?;
-    if !row.is_by(user) {
-        return Err(ApiError::forbidden("only a note's author may change it"));
-    }
     if row.deleted {
         return Err(ApiError::new(StatusCode::GONE, "this note was deleted"));
     }
+    if !row.is_by(user) {
+        return Err(ApiError::forbidden("only a note's author may change it"));
+    }
     Ok(row)
+}
+
+/// An author who lost the book, or the group their note is shared with, may still make the
+/// note private or delete it, but changes nothing the group or the book's readers read.
+async fn check_in_reach(state: &AppState, user: &User, row: &AnnotationRow) -> ApiResult<()> {
+    let book = row.book_id.parse().map_err(anyhow::Error::from)?;
+    let book_lost = state.store.book(book, Some(user)).await?.is_none();
+    let group_lost = match row.audience().group() {
+        Some(group) => state.store.membership_role(group, user.id).await?.is_none(),
+        None => false,
+    };
+    if book_lost || group_lost {
+        return Err(ApiError::forbidden(
+            "you no longer read where this note is shared: you can make it private or delete it",
+        ));
+    }
+    Ok(())
 }
 
 /// `Some(null)` clears a field, absence leaves it alone.
@@ -503,7 +528,15 @@ async fn edit(
 ) -> ApiResult<Response> {
     let row = own_annotation(&state, &user, id).await?;
     let audience = req.audience.map(AudienceInput::parse).transpose()?;
-    if let Some(audience) = &audience {
+    let narrowing = audience == Some(Audience::Private)
+        && req.body.is_none()
+        && req.tags.is_none()
+        && req.color.is_none()
+        && req.motivation.is_none();
+    if !narrowing {
+        check_in_reach(&state, &user, &row).await?;
+    }
+    if let Some(audience) = audience.as_ref().filter(|a| **a != Audience::Private) {
         check_audience(&state, &user, audience).await?;
         if let Some(parent) = &row.reply_to {
             let parent = parent.parse().map_err(anyhow::Error::from)?;
@@ -605,7 +638,7 @@ async fn list(
     };
     let rows = state
         .store
-        .annotations(viewer.as_ref(), book, &filter, Some(margin))
+        .annotations(viewer.as_ref(), book, &filter, Scope::Margin(margin))
         .await?;
     if rows.is_empty() {
         // Notes on a page prove the book readable (the rule asks it of each); no notes do not.

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
             get(get_group).patch(update_group).delete(delete_group),
         )
         .route("/{id}/members", get(members))
+        .route("/{id}/notices/{notice_id}/dismiss", post(dismiss_notice))
         .route(
             "/{id}/members/{user_id}",
             patch(set_member_role).delete(remove_member),
@@ -188,10 +189,16 @@ async fn get_group(
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<Value>> {
-    match state.store.group_for(id, user.id).await? {
-        Some((group, role)) => Ok(axum::Json(group_json(&group, role))),
-        None => Err(ApiError::not_found("group")),
+    // To a member, with the changes to its rules or openness they have not dismissed.
+    let Some((group, role)) = state.store.group_for(id, user.id).await? else {
+        return Err(ApiError::not_found("group"));
+    };
+    let mut body = group_json(&group, role);
+    if role.is_some() {
+        let notices = state.store.group_notices(id, user.id).await?;
+        body["notices"] = notices.iter().map(notice_json).collect();
     }
+    Ok(axum::Json(body))
 }
 
 async fn update_group(
@@ -213,6 +220,26 @@ async fn delete_group(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     state.store.delete_group(id, user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn notice_json(notice: &crate::store::notices::Notice) -> Value {
+    json!({
+        "id": notice.id,
+        "kind": notice.kind,
+        "message": notice.kind.message(),
+        "rules": notice.rules,
+        "created": rfc3339(notice.created_at),
+    })
+}
+
+/// `POST /api/groups/{id}/notices/{notice_id}/dismiss`: the member has read it.
+async fn dismiss_notice(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, notice)): Path<(Uuid, String)>,
+) -> ApiResult<StatusCode> {
+    state.store.dismiss_notice(id, user.id, &notice).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -289,6 +316,16 @@ async fn revoke_invite(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// What the group's openness means for what one shares in it, for the invitation preview.
+fn openness(group: &Group) -> &'static str {
+    if group.open {
+        "The group is open: any signed-in reader can join it and read what is shared in it."
+    } else {
+        "The group is invite-only. Only its owner can open it to every reader, and not while \
+         it holds notes of other members: what you share here stays with invited readers."
+    }
+}
+
 fn plural(count: i64, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
@@ -322,7 +359,8 @@ async fn preview_invite(
         "group": group_json(&group, role),
         "member_count": members,
         "moderator_count": moderators,
-        "audience": audience,
+        "audience": format!("{audience} {}", openness(&group)),
+        "openness": openness(&group),
         "expires": invite.expires_at.map(rfc3339),
     })))
 }

@@ -133,11 +133,16 @@ async fn hide(
     Path(id): Path<Uuid>,
     Json(req): Json<HideRequest>,
 ) -> ApiResult<axum::Json<Value>> {
-    state
+    let note = state
         .store
         .annotation(Some(&user), id)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation"))?;
+    if note.is_by(&user) {
+        return Err(ApiError::forbidden(
+            "moderators do not act on their own notes: edit, make private or delete it instead",
+        ));
+    }
     if !state.store.set_hidden(id, &user, req.hidden).await? {
         return Err(ApiError::forbidden(
             "only the group's owner and facilitators hide group notes, and admins public ones",

@@ -28,6 +28,7 @@ fn preferences_json(preferences: &Preferences) -> Value {
     json!({
         "margin": preferences.account.margin,
         "my_reading_first": preferences.account.my_reading_first,
+        "show_written_blind": preferences.show_written_blind,
         "books": preferences.books.iter().map(|(book, m)| (book.clone(), margin(m))).collect::<BTreeMap<_, _>>(),
     })
 }
@@ -41,27 +42,39 @@ async fn get_preferences(
     )))
 }
 
+// Unknown keys are refused (naming the key), so a misspelt setting is not silently dropped.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct BookPreference {
     margin: Option<MarginMode>,
     my_reading_first: Option<bool>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PreferencesRequest {
     margin: Option<MarginMode>,
     my_reading_first: Option<bool>,
-    /// Overrides per book; a book left out has none (it follows the account).
-    books: Option<BTreeMap<Uuid, BookPreference>>,
+    show_written_blind: Option<bool>,
+    /// Overrides per book, merged into the stored ones; `null` removes a book's override.
+    books: Option<BTreeMap<Uuid, Option<BookPreference>>>,
 }
 
-/// Fields left out keep their value; `books`, when given, replaces the set of overrides, and a
-/// book override's missing fields follow the account's.
+/// Fields left out keep their value; `books` merges entry by entry: a book given gets (or
+/// changes) its override, whose missing fields keep the override's value or else follow the
+/// account's; a book given as `null` loses its override; books left out keep theirs. Only
+/// books the reader may read can have one.
 async fn put_preferences(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Json(req): Json<PreferencesRequest>,
 ) -> ApiResult<axum::Json<Value>> {
+    let books = req.books.unwrap_or_default();
+    for (book, entry) in &books {
+        if entry.is_some() && state.store.book(*book, Some(&user)).await?.is_none() {
+            return Err(ApiError::not_found(&format!("book {book}")));
+        }
+    }
     let mut preferences = state.store.preferences(user.id).await?;
     if let Some(margin) = req.margin {
         preferences.account.margin = margin;
@@ -69,19 +82,28 @@ async fn put_preferences(
     if let Some(first) = req.my_reading_first {
         preferences.account.my_reading_first = first;
     }
-    if let Some(books) = req.books {
-        preferences.books = books
-            .into_iter()
-            .map(|(book, p)| {
+    if let Some(show) = req.show_written_blind {
+        preferences.show_written_blind = show;
+    }
+    for (book, entry) in books {
+        let key = book.to_string();
+        match entry {
+            None => {
+                preferences.books.remove(&key);
+            }
+            Some(p) => {
+                let base = preferences
+                    .books
+                    .get(&key)
+                    .copied()
+                    .unwrap_or(preferences.account);
                 let margin = Margin {
-                    margin: p.margin.unwrap_or(preferences.account.margin),
-                    my_reading_first: p
-                        .my_reading_first
-                        .unwrap_or(preferences.account.my_reading_first),
+                    margin: p.margin.unwrap_or(base.margin),
+                    my_reading_first: p.my_reading_first.unwrap_or(base.my_reading_first),
                 };
-                (book.to_string(), margin)
-            })
-            .collect();
+                preferences.books.insert(key, margin);
+            }
+        }
     }
     state.store.set_preferences(user.id, &preferences).await?;
     Ok(axum::Json(preferences_json(&preferences)))
@@ -100,8 +122,9 @@ async fn mute(
     if req.user_id == user.id {
         return Err(ApiError::bad_request("you cannot mute yourself"));
     }
-    if state.store.user_by_id(req.user_id).await?.is_none() {
-        return Err(ApiError::not_found("user"));
+    // Anyone else is "not found", whether the id is someone's or not.
+    if !state.store.sees_notes_by(&user, req.user_id).await? {
+        return Err(ApiError::not_found("a note by that user"));
     }
     state.store.mute(user.id, req.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -125,7 +148,7 @@ async fn list_mutes(
 ) -> ApiResult<axum::Json<Value>> {
     let items: Vec<Value> = state
         .store
-        .mutes(user.id)
+        .mutes(&user)
         .await?
         .into_iter()
         .map(|(id, name)| json!({ "user_id": id, "display_name": name }))

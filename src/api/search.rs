@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
-use crate::store::annotations::{AnnotationRow, ListFilter, Order, cursor_of};
+use crate::store::annotations::{AnnotationRow, ListFilter, Order, Scope, cursor_of};
 use crate::store::search::{MATCH_END, MATCH_START, search_terms};
 
 const MAX_QUERY_CHARS: usize = 200;
@@ -89,7 +89,7 @@ async fn search(
     };
     let rows = state
         .store
-        .annotations(viewer.as_ref(), book, &filter, Some(margin))
+        .annotations(viewer.as_ref(), book, &filter, Scope::Margin(margin))
         .await?;
     let annotations = page(
         &rows,

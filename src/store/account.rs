@@ -4,10 +4,8 @@
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::books::viewer_binds;
 use super::groups::{DELETE_GROUP, LOCK_GROUP, NOTES_TO_PRIVATE, ROLE_OF};
 use super::users::User;
-use super::visibility::book_readable;
 use super::{Store, now_micros};
 use crate::with_db;
 
@@ -21,27 +19,22 @@ pub enum SharedNotes {
 }
 
 impl Store {
-    /// `(id, title)` of the books `user` wrote notes on and may still read, by title.
+    /// `(id, title)` of the books `user` wrote notes on, by title: also those they may no
+    /// longer read, since an author keeps their own words.
     pub async fn books_with_notes_by(&self, user: &User) -> sqlx::Result<Vec<(String, String)>> {
-        let (viewer, role) = viewer_binds(Some(user));
-        let sql = format!(
-            "SELECT b.id, b.title FROM books b \
+        let sql = "SELECT b.id, b.title FROM books b \
              WHERE EXISTS (SELECT 1 FROM annotations a WHERE a.book_id = b.id AND a.author_id = $1) \
-               AND {} \
-             ORDER BY b.title, b.id",
-            book_readable("b", "$1", "$2")
-        );
-        with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(&viewer)
-            .bind(role)
+             ORDER BY b.title, b.id";
+        with_db!(&self.db, |pool| sqlx::query_as(sql)
+            .bind(user.id.to_string())
             .fetch_all(pool)
             .await)
     }
 
     /// Deletes `user` in one transaction: API tokens, memberships (each owned group handed to
     /// its longest-standing facilitator, else member, or ended when they were alone in it),
-    /// private notes, shared notes as `shared` says, and the account row, whose foreign keys
-    /// take preferences, mutes, reveals and the reporter of reports with it. A note with
+    /// private notes, shared notes as `shared` says, their reports, and the account row,
+    /// whose foreign keys take preferences, mutes and reveals with it. A note with
     /// others' replies under it stays as a tombstone without author.
     pub async fn delete_account(&self, user: Uuid, shared: SharedNotes) -> sqlx::Result<()> {
         let user = user.to_string();
@@ -116,13 +109,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
 
+            // Time stamps stay as they were: one shared stamp would tie the anonymized notes
+            // together, and one note known to be theirs would name the rest.
             if shared == SharedNotes::Anonymize {
                 sqlx::query(
-                    "UPDATE annotations SET author_id = NULL, anonymous = TRUE, updated_at = $2
+                    "UPDATE annotations SET author_id = NULL, anonymous = TRUE
                      WHERE author_id = $1 AND audience <> 'private' AND deleted = FALSE",
                 )
                 .bind(&user)
-                .bind(now)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -151,13 +145,17 @@ impl Store {
             .await?;
             sqlx::query(
                 "UPDATE annotations SET deleted = TRUE, body = NULL, body_html = NULL, tags = '[]',
-                     color = NULL, author_id = NULL, anonymous = TRUE, updated_at = $2
+                     color = NULL, author_id = NULL, anonymous = TRUE
                  WHERE author_id = $1",
             )
             .bind(&user)
-            .bind(now)
             .execute(&mut *tx)
             .await?;
+            // What they reported goes with them: a reason is their words.
+            sqlx::query("DELETE FROM reports WHERE reporter_id = $1")
+                .bind(&user)
+                .execute(&mut *tx)
+                .await?;
 
             sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(&user)

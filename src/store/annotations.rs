@@ -8,7 +8,10 @@ use super::books::viewer_binds;
 use super::group_commit::NoteRow;
 use super::preferences::stored_preference;
 use super::users::User;
-use super::visibility::{annotation_rule, annotation_visible, margin_filter, tombstone_stands};
+use super::visibility::{
+    annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
+    reading_first_filter, thread_open_below, tombstone_stands,
+};
 use super::{Db, Sql, Store, now_micros};
 use crate::{bind_all, with_db};
 
@@ -99,6 +102,19 @@ pub struct ReaderMargin {
     pub asked: Option<MarginMode>,
 }
 
+/// Which of DESIGN.md's readers a query answers, which decides the rule's form.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    /// One note by id for a write or a check, or the author's export: the rule with its
+    /// exception for authors.
+    Rule,
+    /// One note by id as a reader asks for it: also after their "my reading first", as a
+    /// listing would show it.
+    Read,
+    /// A book's listing, counts or search: the book must be readable, then the margin.
+    Margin(ReaderMargin),
+}
+
 /// One note as a listing reads it: a row from PostgreSQL, or on SQLite an array of these
 /// fields in this order ([`FIELDS`]) within one JSON value per page ([`sqlite_page`]).
 #[derive(Debug, Clone, sqlx::FromRow, Deserialize)]
@@ -132,6 +148,10 @@ pub struct AnnotationRow {
     pub anonymous: bool,
     #[serde(deserialize_with = "flag")]
     pub written_blind: bool,
+    /// Whether the author lets others see `written_blind` (never on an anonymized note: whose
+    /// preference it follows would narrow down whose note it is).
+    #[serde(deserialize_with = "flag")]
+    pub shows_written_blind: bool,
     pub created_at: i64,
     pub updated_at: i64,
     pub replies: i64,
@@ -205,13 +225,17 @@ const COLUMNS: &str = "s.id, s.book_id, s.author_id, \
          ELSE (SELECT u.display_name FROM users u WHERE u.id = s.author_id) END AS author_name, \
     s.passage_id, s.chapter, s.ordinal, s.start_pos, s.end_pos, s.exact, s.prefix, s.suffix, s.cfi, \
     s.motivation, s.body, s.body_html, s.tags, s.color, s.audience, s.group_id, s.reply_to, \
-    s.hidden, s.deleted, s.anonymous, s.written_blind, s.created_at, s.updated_at";
+    s.hidden, s.deleted, s.anonymous, s.written_blind, \
+    (s.anonymous = FALSE AND EXISTS (SELECT 1 FROM preferences wb \
+        WHERE wb.user_id = s.author_id AND wb.book_id = '' AND wb.show_written_blind = TRUE)) \
+        AS shows_written_blind, \
+    s.created_at, s.updated_at";
 
 /// [`AnnotationRow`]'s fields in its order: [`COLUMNS`], then the count of visible replies.
 const FIELDS: &str = "s.id, s.book_id, s.author_id, s.author_name, s.passage_id, s.chapter, \
     s.ordinal, s.start_pos, s.end_pos, s.exact, s.prefix, s.suffix, s.cfi, s.motivation, s.body, \
     s.body_html, s.tags, s.color, s.audience, s.group_id, s.reply_to, s.hidden, s.deleted, \
-    s.anonymous, s.written_blind, s.created_at, s.updated_at, s.replies";
+    s.anonymous, s.written_blind, s.shows_written_blind, s.created_at, s.updated_at, s.replies";
 
 /// A flag in SQLite's JSON: SQLite has no boolean type, so `1` or `0`.
 fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
@@ -251,19 +275,19 @@ pub struct AnnotationEdit {
 }
 
 impl Store {
-    /// The annotations on `book` that `viewer` may see, filtered by their `margin` when given
-    /// (None: the visibility rule alone, as for fetching one note by id). The page is empty
-    /// when the viewer may not read the book: the rule asks that of every note.
+    /// The annotations on `book` that `viewer` may see in `scope`. A listing's page is empty
+    /// when the viewer may not read the book: the rule asks that of every note but the
+    /// author's own, which a listing asks too.
     pub async fn annotations(
         &self,
         viewer: Option<&User>,
         book: Uuid,
         filter: &ListFilter,
-        margin: Option<ReaderMargin>,
+        scope: Scope,
     ) -> sqlx::Result<Vec<AnnotationRow>> {
         let mut sql = Sql::default();
         let book = sql.arg(book.to_string());
-        let shown = Shown::new(&mut sql, viewer, &book, margin);
+        let shown = Shown::new(&mut sql, viewer, &book, scope);
         let mut conditions = vec![format!("s.book_id = {book}"), shown.condition("s", &book)];
         if let Some(chapter) = filter.chapter {
             conditions.push(format!("s.chapter = {}", sql.arg(chapter)));
@@ -328,7 +352,7 @@ impl Store {
         let limit = sql.arg(filter.limit);
         // A reply is visible when the note it answers is, and `s` is: the rule for the reply
         // itself and the margin are all that is left to decide.
-        let replies = shown.reply_condition("r");
+        let replies = shown.reply_condition("r", "s", &book);
         sql.text = format!(
             "SELECT {COLUMNS}, \
                 (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies \
@@ -355,7 +379,8 @@ impl Store {
     ) -> sqlx::Result<Vec<(String, i64)>> {
         let mut sql = Sql::default();
         let book = sql.arg(book.to_string());
-        let shown = Shown::new(&mut sql, viewer, &book, Some(margin)).condition("s", &book);
+        let shown =
+            Shown::new(&mut sql, viewer, &book, Scope::Margin(margin)).condition("s", &book);
         let mut scope = format!("s.book_id = {book}");
         if let Some(chapter) = chapter {
             scope.push_str(&format!(" AND s.chapter = {}", sql.arg(chapter)));
@@ -369,24 +394,36 @@ impl Store {
             .await)
     }
 
-    /// One annotation by id, if the viewer may read it.
+    /// One annotation by id, if the viewer may read it (the rule with its exception for
+    /// authors; see [`Scope::Rule`]).
     pub async fn annotation(
         &self,
         viewer: Option<&User>,
         id: Uuid,
     ) -> sqlx::Result<Option<AnnotationRow>> {
+        self.annotation_in(viewer, id, Scope::Rule).await
+    }
+
+    /// One annotation by id in `scope`, if the viewer may see it there.
+    pub async fn annotation_in(
+        &self,
+        viewer: Option<&User>,
+        id: Uuid,
+        scope: Scope,
+    ) -> sqlx::Result<Option<AnnotationRow>> {
         match self.annotation_book(id).await? {
-            Some(book) => self.annotation_on(viewer, book, id).await,
+            Some(book) => self.annotation_on(viewer, book, id, scope).await,
             None => Ok(None),
         }
     }
 
-    /// One annotation on a known book by id, if the viewer may read it.
+    /// One annotation on a known book by id, if the viewer may see it in `scope`.
     pub async fn annotation_on(
         &self,
         viewer: Option<&User>,
         book: Uuid,
         id: Uuid,
+        scope: Scope,
     ) -> sqlx::Result<Option<AnnotationRow>> {
         let filter = ListFilter {
             id: Some(id),
@@ -394,7 +431,7 @@ impl Store {
             ..ListFilter::default()
         };
         Ok(self
-            .annotations(viewer, book, &filter, None)
+            .annotations(viewer, book, &filter, scope)
             .await?
             .into_iter()
             .next())
@@ -488,8 +525,8 @@ impl Store {
         .await)
     }
 
-    /// Deletes a note; one with replies becomes a tombstone that keeps no words of its author,
-    /// so the thread stays together.
+    /// Deletes a note; one with replies becomes a tombstone that keeps no words of its author
+    /// and names nobody, so the thread stays together.
     pub async fn delete_annotation(&self, id: Uuid) -> sqlx::Result<()> {
         let id = id.to_string();
         with_db!(&self.db, |pool| async {
@@ -502,7 +539,8 @@ impl Store {
             if replies > 0 {
                 sqlx::query(
                     "UPDATE annotations SET deleted = TRUE, body = NULL, body_html = NULL,
-                         tags = '[]', color = NULL, updated_at = $2 WHERE id = $1",
+                         tags = '[]', color = NULL, author_id = NULL, anonymous = TRUE,
+                         updated_at = $2 WHERE id = $1",
                 )
                 .bind(&id)
                 .bind(now_micros())
@@ -594,56 +632,90 @@ async fn sqlite_page(
     Ok(rows)
 }
 
-/// What a listing shows: the visibility rule, then the reader's margin when given.
+/// What a query shows in its [`Scope`]: the visibility rule in the scope's form, then the
+/// reader's margin or "my reading first".
 struct Shown {
     viewer: String,
     role: String,
-    margin: Option<(String, String)>,
+    scope: ShownScope,
+}
+
+enum ShownScope {
+    Rule,
+    /// The SQL boolean of the viewer's "my reading first" on the book.
+    Read(String),
+    /// The SQL of the margin mode, and of "my reading first".
+    Margin(String, String),
 }
 
 impl Shown {
-    /// `book` is the placeholder of the listing's book, whose preference applies.
-    fn new(sql: &mut Sql, viewer: Option<&User>, book: &str, margin: Option<ReaderMargin>) -> Self {
+    /// `book` is the placeholder of the query's book, whose preference applies.
+    fn new(sql: &mut Sql, viewer: Option<&User>, book: &str, scope: Scope) -> Self {
         let (viewer_id, role) = viewer_binds(viewer);
         let viewer = sql.arg(viewer_id);
         let role = sql.arg(role);
-        let margin = margin.map(|margin| {
-            let stored = |column| stored_preference(column, &viewer, book);
-            let mode = match margin.asked {
-                Some(asked) => sql.arg(asked.as_str()),
-                None => format!(
-                    "COALESCE({}, {})",
-                    stored("margin"),
-                    sql.arg(MarginMode::default().as_str())
-                ),
-            };
-            let first = format!("COALESCE({}, FALSE)", stored("my_reading_first"));
-            (mode, first)
-        });
+        let stored = |column| stored_preference(column, &viewer, book);
+        let first = format!("COALESCE({}, FALSE)", stored("my_reading_first"));
+        let scope = match scope {
+            Scope::Rule => ShownScope::Rule,
+            Scope::Read => ShownScope::Read(first),
+            Scope::Margin(margin) => {
+                let mode = match margin.asked {
+                    Some(asked) => sql.arg(asked.as_str()),
+                    None => format!(
+                        "COALESCE({}, {})",
+                        stored("margin"),
+                        sql.arg(MarginMode::default().as_str())
+                    ),
+                };
+                ShownScope::Margin(mode, first)
+            }
+        };
         Shown {
             viewer,
             role,
-            margin,
+            scope,
         }
     }
 
     /// Row `a`, a note on book `book` (a placeholder), is shown.
     fn condition(&self, a: &str, book: &str) -> String {
-        let visible = annotation_visible(a, book, &self.viewer, &self.role);
-        format!("{visible} AND {}", self.preference(a))
+        match &self.scope {
+            ShownScope::Margin(..) => {
+                let visible = annotation_visible(a, book, &self.viewer, &self.role);
+                format!("{visible} AND {}", self.preference(a))
+            }
+            ShownScope::Rule | ShownScope::Read(_) => {
+                let readable = annotation_readable(a, book, &self.viewer, &self.role);
+                format!("{readable} AND {}", self.preference(a))
+            }
+        }
     }
 
-    /// Row `a`, a reply to a visible note, is shown.
-    fn reply_condition(&self, a: &str) -> String {
+    /// Row `a`, a reply to `parent`, a shown note on book `book`, is shown: the viewer's own
+    /// reply always, others' replies when the rule itself shows the thread.
+    fn reply_condition(&self, a: &str, parent: &str, book: &str) -> String {
+        let own = own_note(a, &self.viewer);
         let rule = annotation_rule(a, &self.viewer, &self.role);
         let stands = tombstone_stands(a, &self.viewer, &self.role);
-        format!("{rule} AND {stands} AND {}", self.preference(a))
+        let open = thread_open_below(parent, book, &self.viewer, &self.role);
+        format!(
+            "({own} OR ({rule} AND {stands} AND {} AND {open}))",
+            self.preference(a)
+        )
     }
 
     fn preference(&self, a: &str) -> String {
-        match &self.margin {
-            Some((mode, first)) => margin_filter(a, &self.viewer, mode, first),
-            None => "TRUE".to_owned(),
+        match &self.scope {
+            ShownScope::Rule => "TRUE".to_owned(),
+            ShownScope::Read(first) => {
+                let own = own_note(a, &self.viewer);
+                format!(
+                    "({own} OR {})",
+                    reading_first_filter(a, &self.viewer, first)
+                )
+            }
+            ShownScope::Margin(mode, first) => margin_filter(a, &self.viewer, mode, first),
         }
     }
 }

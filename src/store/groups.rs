@@ -9,8 +9,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::notices::NoticeKind;
 use super::{Store, now_micros};
-use crate::with_db;
+use crate::{record_notice, with_db};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -224,6 +225,15 @@ pub(super) const NOTES_TO_PRIVATE: &str =
     updated_at = $2 WHERE group_id = $1";
 pub(super) const DELETE_GROUP: &str = "DELETE FROM groups WHERE id = $1";
 
+/// The notes of leaver `$2` that group `$1` reads: those shared with it, and their replies
+/// anywhere below a note shared with it (a reply widened after its thread was narrowed).
+const LEAVERS_NOTES: &str = "author_id = $2 AND (group_id = $1 OR id IN (
+    WITH RECURSIVE below(id) AS (
+        SELECT g.id FROM annotations g WHERE g.group_id = $1
+      UNION
+        SELECT c.id FROM annotations c JOIN below ON c.reply_to = below.id)
+    SELECT id FROM below))";
+
 /// The caller's role in a group inside a transaction; `$tx` is `&mut Transaction`.
 macro_rules! role_in {
     ($tx:expr, $group:expr, $user:expr) => {
@@ -406,7 +416,10 @@ impl Store {
             .await)
     }
 
-    /// Changes the fields given; owner and facilitators only.
+    /// Changes the fields given; owner and facilitators only. Only the owner opens an
+    /// invite-only group, and not while it holds notes of other members: they wrote them
+    /// under invite-only rules. A change of rules or openness is recorded as a notice for the
+    /// members (see [`super::notices`]).
     pub async fn update_group(
         &self,
         group: Uuid,
@@ -417,10 +430,51 @@ impl Store {
         let actor = actor.to_string();
         with_db!(&self.db, |pool| async {
             let mut tx = pool.begin().await?;
-            if !lock_and_role!(tx, &id, &actor).can_moderate() {
+            let role = lock_and_role!(tx, &id, &actor);
+            if !role.can_moderate() {
                 return Err(GroupError::Forbidden(
                     "only the group's owner and facilitators can change it",
                 ));
+            }
+            let (open, rules): (bool, String) =
+                sqlx::query_as("SELECT open, rules FROM groups WHERE id = $1")
+                    .bind(&id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let opening = fields.open == Some(true) && !open;
+            if opening && role != GroupRole::Owner {
+                return Err(GroupError::Forbidden(
+                    "only the group's owner can open it to every reader",
+                ));
+            }
+            if opening {
+                let others: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM annotations
+                     WHERE group_id = $1 AND (author_id IS NULL OR author_id <> $2)",
+                )
+                .bind(&id)
+                .bind(&actor)
+                .fetch_one(&mut *tx)
+                .await?;
+                if others > 0 {
+                    return Err(GroupError::Conflict(
+                        "the group cannot be opened: it holds notes its members wrote while it \
+                         was invite-only, which anyone joining would read; start a new open \
+                         group instead",
+                    ));
+                }
+            }
+            let mut changes = Vec::new();
+            if fields.rules.as_ref().is_some_and(|new| *new != rules) {
+                changes.push((NoticeKind::Rules, fields.rules.clone()));
+            }
+            match fields.open {
+                Some(true) if !open => changes.push((NoticeKind::Opened, None)),
+                Some(false) if open => changes.push((NoticeKind::Closed, None)),
+                _ => {}
+            }
+            for (kind, rules) in changes {
+                record_notice!(tx, &id, &actor, kind, rules);
             }
             sqlx::query(
                 "UPDATE groups SET name = COALESCE($2, name),
@@ -706,26 +760,28 @@ impl Store {
                     "the owner cannot leave while others remain; transfer ownership first",
                 ));
             }
-            let change = match notes {
-                LeaveNotes::Keep => None,
-                LeaveNotes::Anonymize => Some(
-                    "UPDATE annotations SET anonymous = TRUE, updated_at = $3
-                     WHERE group_id = $1 AND author_id = $2",
-                ),
-                LeaveNotes::Withdraw => Some(
-                    "UPDATE annotations SET audience = 'private', group_id = NULL, updated_at = $3
-                     WHERE group_id = $1 AND author_id = $2",
-                ),
-            };
-            let notes_changed = match change {
-                Some(sql) => sqlx::query(sql)
-                    .bind(&id)
-                    .bind(&user)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected(),
-                None => 0,
+            // Anonymizing leaves time stamps as they were: one shared stamp would tie the
+            // notes together.
+            let notes_changed = match notes {
+                LeaveNotes::Keep => 0,
+                LeaveNotes::Anonymize => sqlx::query(&format!(
+                    "UPDATE annotations SET anonymous = TRUE WHERE {LEAVERS_NOTES}"
+                ))
+                .bind(&id)
+                .bind(&user)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+                LeaveNotes::Withdraw => sqlx::query(&format!(
+                    "UPDATE annotations SET audience = 'private', group_id = NULL,
+                             updated_at = $3 WHERE {LEAVERS_NOTES}"
+                ))
+                .bind(&id)
+                .bind(&user)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
             };
             sqlx::query("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
                 .bind(&id)

@@ -16,6 +16,7 @@ pub mod books;
 mod group_commit;
 pub mod groups;
 pub mod moderation;
+pub mod notices;
 pub mod preferences;
 pub mod progress;
 pub mod refresh;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::books::viewer_binds;
 use super::users::User;
-use super::visibility::{annotation_visible, moderated_by};
+use super::visibility::{moderated_by, thread_visible};
 use super::{Store, now_micros};
 use crate::with_db;
 
@@ -66,7 +66,7 @@ impl Store {
         after: Option<(i64, String)>,
         limit: i64,
     ) -> sqlx::Result<Vec<ReportRow>> {
-        let visible = annotation_visible("a", "a.book_id", "$1", "$2");
+        let visible = thread_visible("a", "a.book_id", "$1", "$2");
         let moderates = moderated_by("a", "$1", "$2");
         let sql = format!(
             "SELECT r.id, r.annotation_id, r.reason, u.display_name AS reporter_name, r.created_at \

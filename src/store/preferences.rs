@@ -6,6 +6,9 @@ use uuid::Uuid;
 
 use super::Store;
 use super::annotations::{Margin, MarginMode};
+use super::books::viewer_binds;
+use super::users::User;
+use super::visibility::thread_visible;
 use crate::with_db;
 
 /// The key under which the account-wide preference is stored (books have their id).
@@ -22,9 +25,20 @@ pub fn stored_preference(column: &str, user: &str, book: &str) -> String {
     )
 }
 
+/// SQL: the viewer may read a note signed by `author` (not anonymized).
+fn sees_notes_by(author: &str, viewer: &str, role: &str) -> String {
+    let visible = thread_visible("sn", "sn.book_id", viewer, role);
+    format!(
+        "EXISTS (SELECT 1 FROM annotations sn \
+                 WHERE sn.author_id = {author} AND sn.anonymous = FALSE AND {visible})"
+    )
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Preferences {
     pub account: Margin,
+    /// Whether others see that the reader's notes were written before reading theirs.
+    pub show_written_blind: bool,
     pub books: BTreeMap<String, Margin>,
 }
 
@@ -33,12 +47,14 @@ struct PreferenceRow {
     book_id: String,
     margin: String,
     my_reading_first: bool,
+    show_written_blind: bool,
 }
 
 impl Store {
     /// A reader's preferences; a new account sees its groups' notes (`groups`).
     pub async fn preferences(&self, user: Uuid) -> sqlx::Result<Preferences> {
-        let sql = "SELECT book_id, margin, my_reading_first FROM preferences WHERE user_id = $1";
+        let sql = "SELECT book_id, margin, my_reading_first, show_written_blind FROM preferences
+                   WHERE user_id = $1";
         let rows: Vec<PreferenceRow> = with_db!(&self.db, |pool| sqlx::query_as(sql)
             .bind(user.to_string())
             .fetch_all(pool)
@@ -51,6 +67,7 @@ impl Store {
             };
             if row.book_id == ACCOUNT {
                 preferences.account = margin;
+                preferences.show_written_blind = row.show_written_blind;
             } else {
                 preferences.books.insert(row.book_id, margin);
             }
@@ -58,10 +75,20 @@ impl Store {
         Ok(preferences)
     }
 
-    /// Replaces a reader's preferences: the account's and the whole set of book overrides.
+    /// Stores a reader's preferences: the account's and the whole set of book overrides.
     pub async fn set_preferences(&self, user: Uuid, preferences: &Preferences) -> sqlx::Result<()> {
-        let rows: Vec<(&str, &Margin)> = std::iter::once((ACCOUNT, &preferences.account))
-            .chain(preferences.books.iter().map(|(book, m)| (book.as_str(), m)))
+        let account = (
+            ACCOUNT,
+            &preferences.account,
+            preferences.show_written_blind,
+        );
+        let rows: Vec<(&str, &Margin, bool)> = std::iter::once(account)
+            .chain(
+                preferences
+                    .books
+                    .iter()
+                    .map(|(book, m)| (book.as_str(), m, false)),
+            )
             .collect();
         with_db!(&self.db, |pool| async {
             let mut tx = pool.begin().await?;
@@ -69,15 +96,17 @@ impl Store {
                 .bind(user.to_string())
                 .execute(&mut *tx)
                 .await?;
-            for (book, margin) in &rows {
+            for (book, margin, show_written_blind) in &rows {
                 sqlx::query(
-                    "INSERT INTO preferences (user_id, book_id, margin, my_reading_first)
-                     VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO preferences
+                         (user_id, book_id, margin, my_reading_first, show_written_blind)
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(user.to_string())
                 .bind(*book)
                 .bind(margin.margin.as_str())
                 .bind(margin.my_reading_first)
+                .bind(*show_written_blind)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -129,12 +158,33 @@ impl Store {
         Ok(done > 0)
     }
 
-    /// The people a reader muted: (id, display name).
-    pub async fn mutes(&self, user: Uuid) -> sqlx::Result<Vec<(String, String)>> {
-        let sql = "SELECT u.id, u.display_name FROM mutes m JOIN users u ON u.id = m.muted_id
-                   WHERE m.user_id = $1 ORDER BY u.display_name, u.id";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(user.to_string())
+    /// Whether `viewer` may read a note signed by `author`: only such people can be muted,
+    /// so that muting tells nobody whether an id is someone's.
+    pub async fn sees_notes_by(&self, viewer: &User, author: Uuid) -> sqlx::Result<bool> {
+        let sql = format!("SELECT {}", sees_notes_by("$3", "$1", "$2"));
+        let (viewer_id, role) = viewer_binds(Some(viewer));
+        with_db!(&self.db, |pool| sqlx::query_scalar(&sql)
+            .bind(viewer_id)
+            .bind(role)
+            .bind(author.to_string())
+            .fetch_one(pool)
+            .await)
+    }
+
+    /// The people a reader muted: (id, display name). The name shows only while the reader
+    /// may read a note signed by them, so a mute does not follow a person's renames.
+    pub async fn mutes(&self, user: &User) -> sqlx::Result<Vec<(String, Option<String>)>> {
+        let sql = format!(
+            "SELECT id, shown FROM ( \
+                SELECT u.id, CASE WHEN {} THEN u.display_name END AS shown FROM mutes m \
+                JOIN users u ON u.id = m.muted_id WHERE m.user_id = $1) mu \
+             ORDER BY shown IS NULL, shown, id",
+            sees_notes_by("m.muted_id", "$1", "$2")
+        );
+        let (viewer_id, role) = viewer_binds(Some(user));
+        with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(viewer_id)
+            .bind(role)
             .fetch_all(pool)
             .await)
     }

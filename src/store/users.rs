@@ -84,8 +84,10 @@ pub struct NewUser<'a> {
 impl Store {
     /// Creates an account; a taken username is a unique violation (see [`super::is_unique_violation`]).
     pub async fn create_user(&self, new: NewUser<'_>) -> sqlx::Result<User> {
+        // Random, not time-ordered: anyone who sees an author's id must not learn when the
+        // account was made.
         let user = User {
-            id: Uuid::now_v7(),
+            id: Uuid::new_v4(),
             username: new.username.to_owned(),
             display_name: new.display_name.to_owned(),
             role: new.role,

@@ -59,17 +59,31 @@ pub fn tombstone_stands(a: &str, viewer: &str, role: &str) -> String {
     )
 }
 
-/// DESIGN.md's rule, whole, for annotation row `a`: its book is readable, the note passes
-/// [`annotation_rule`], and so does every note above it in its thread, so a reply is never
-/// visible to anyone who cannot see the note it answers; a tombstone passes only while it
-/// [stands](tombstone_stands) for a note below it the viewer may read. Decided row by row
-/// (ancestors by a short recursive walk up `reply_to`), a listing can walk an index in its
-/// own order and stop after a page instead of deciding every note of the book first
-/// (BENCHMARKS.md).
+/// DESIGN.md's rule, whole, for annotation row `a`, without its exception for authors: its
+/// book is readable, the note passes [`annotation_rule`], and so does every note above it in
+/// its thread, so a reply is never visible to anyone who cannot see the note it answers; a
+/// tombstone passes only while it [stands](tombstone_stands) for a note below it the viewer
+/// may read. Decided row by row (ancestors by a short recursive walk up `reply_to`), a
+/// listing can walk an index in its own order and stop after a page instead of deciding
+/// every note of the book first (BENCHMARKS.md).
 ///
 /// `book` is the row's book id: a placeholder when the query is about one book (checked
 /// once), else `{a}.book_id`.
+pub fn thread_visible(a: &str, book: &str, viewer: &str, role: &str) -> String {
+    rule_with(a, book, viewer, role, "FALSE")
+}
+
+/// What a book's listings, counts and search may show of row `a`: DESIGN.md's rule with its
+/// exception for authors, whose own notes show on any book they may read, also when the
+/// note they answered is hidden or gone.
 pub fn annotation_visible(a: &str, book: &str, viewer: &str, role: &str) -> String {
+    rule_with(a, book, viewer, role, &own_note(a, viewer))
+}
+
+/// The rule of [`thread_visible`] where the thread above `a` (and what stands below a
+/// tombstone) is not asked of rows passing `exempt`. Own notes pass [`annotation_rule`]
+/// already, so exempting them keeps the rule's shape (and its plans; BENCHMARKS.md).
+fn rule_with(a: &str, book: &str, viewer: &str, role: &str, exempt: &str) -> String {
     let readable = book_readable("vb", viewer, role);
     let rule = annotation_rule(a, viewer, role);
     let ancestor_rule = annotation_rule("up", viewer, role);
@@ -78,7 +92,7 @@ pub fn annotation_visible(a: &str, book: &str, viewer: &str, role: &str) -> Stri
     format!(
         "(EXISTS (SELECT 1 FROM books vb WHERE vb.id = {book} AND {readable}) \
           AND {rule} \
-          AND {stands} \
+          AND ({exempt} OR ({stands} \
           AND ({a}.reply_to IS NULL OR NOT EXISTS ( \
                 WITH RECURSIVE above(id) AS ( \
                     SELECT {a}.reply_to \
@@ -86,7 +100,43 @@ pub fn annotation_visible(a: &str, book: &str, viewer: &str, role: &str) -> Stri
                     SELECT up.reply_to FROM annotations up JOIN above ON up.id = above.id \
                     WHERE up.reply_to IS NOT NULL) \
                 SELECT 1 FROM above JOIN annotations up ON up.id = above.id \
-                WHERE ({ancestor_rule}) IS NOT TRUE)))"
+                WHERE ({ancestor_rule}) IS NOT TRUE)))))"
+    )
+}
+
+/// Row `a` is the viewer's own note. Tombstones have no author, so none is anyone's.
+pub fn own_note(a: &str, viewer: &str) -> String {
+    format!("({a}.author_id = {viewer})")
+}
+
+/// What a request for one note by id (and its author's export) may read of row `a`:
+/// DESIGN.md's rule with its whole exception, so that nobody loses their own words: the
+/// author reads their note also after losing the book or the group.
+pub fn annotation_readable(a: &str, book: &str, viewer: &str, role: &str) -> String {
+    let own = own_note(a, viewer);
+    let thread = thread_visible(a, book, viewer, role);
+    format!("({own} OR {thread})")
+}
+
+/// Others' replies below row `s`, a note shown to the viewer, are shown only when `s` is
+/// shown by the rule itself and not only because it is the viewer's own: an own reply under
+/// a hidden note must not open the thread below it to its author.
+pub fn thread_open_below(s: &str, book: &str, viewer: &str, role: &str) -> String {
+    let thread = thread_visible(s, book, viewer, role);
+    format!("(COALESCE({s}.author_id, '') <> {viewer} OR {thread})")
+}
+
+/// With "my reading first" (`reading_first`, an SQL boolean), others' notes on a passage
+/// pass only once the viewer has a note of their own there or has revealed the passage.
+pub fn reading_first_filter(a: &str, viewer: &str, reading_first: &str) -> String {
+    format!(
+        "({reading_first} = FALSE \
+             OR EXISTS (SELECT 1 FROM annotations mine \
+                        WHERE mine.book_id = {a}.book_id AND mine.passage_id = {a}.passage_id \
+                          AND mine.author_id = {viewer} AND mine.deleted = FALSE) \
+             OR EXISTS (SELECT 1 FROM reveals rv \
+                        WHERE rv.user_id = {viewer} AND rv.book_id = {a}.book_id \
+                          AND rv.passage_id = {a}.passage_id))"
     )
 }
 
@@ -96,30 +146,27 @@ pub fn annotation_visible(a: &str, book: &str, viewer: &str, role: &str) -> Stri
 /// has revealed the passage. Muted authors never pass, except on notes they anonymized: a
 /// mute must not become a way to learn whose those are.
 pub fn margin_filter(a: &str, viewer: &str, margin: &str, reading_first: &str) -> String {
+    let first = reading_first_filter(a, viewer, reading_first);
     format!(
         "({a}.author_id = {viewer} OR ( \
             ({margin} = 'everyone' OR ({margin} = 'groups' AND {a}.audience = 'group')) \
             AND ({a}.anonymous = TRUE OR {a}.author_id IS NULL OR {a}.author_id NOT IN ( \
                 SELECT mu.muted_id FROM mutes mu WHERE mu.user_id = {viewer})) \
-            AND ({reading_first} = FALSE \
-                 OR EXISTS (SELECT 1 FROM annotations mine \
-                            WHERE mine.book_id = {a}.book_id AND mine.passage_id = {a}.passage_id \
-                              AND mine.author_id = {viewer} AND mine.deleted = FALSE) \
-                 OR EXISTS (SELECT 1 FROM reveals rv \
-                            WHERE rv.user_id = {viewer} AND rv.book_id = {a}.book_id \
-                              AND rv.passage_id = {a}.passage_id))))"
+            AND {first}))"
     )
 }
 
 /// True when the viewer moderates annotation row `a`: the owner and facilitators of the group
 /// a group note is shared with, and admins for public notes. Private notes have no moderator:
-/// nobody but their author may read them, so nobody else may act on them.
+/// nobody but their author may read them, so nobody else may act on them. Nobody moderates
+/// their own notes: they would judge reports about themselves.
 pub fn moderated_by(a: &str, viewer: &str, role: &str) -> String {
     format!(
-        "(({a}.audience = 'group' AND EXISTS ( \
+        "(COALESCE({a}.author_id, '') <> {viewer} AND ( \
+            ({a}.audience = 'group' AND EXISTS ( \
                 SELECT 1 FROM memberships mm \
                 WHERE mm.group_id = {a}.group_id AND mm.user_id = {viewer} \
                   AND mm.role IN ('owner', 'facilitator'))) \
-          OR ({a}.audience = 'public' AND {role} = 'admin'))"
+            OR ({a}.audience = 'public' AND {role} = 'admin')))"
     )
 }
