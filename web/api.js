@@ -99,12 +99,18 @@ export function upload(path, form, onProgress) {
   });
 }
 
-// Writes to the shell's live region; the same text twice is still announced.
+const timers = {};
+
+// Writes to the shell's live region (also shown on screen for a while); the same text twice
+// is still announced.
 export function announce(message, { assertive = false } = {}) {
-  const region = document.getElementById(assertive ? 'alert' : 'status');
+  const id = assertive ? 'alert' : 'status';
+  const region = document.getElementById(id);
   if (!region) return;
   region.textContent = '';
+  clearTimeout(timers[id]);
   requestAnimationFrame(() => {
     region.textContent = message;
   });
+  timers[id] = setTimeout(() => { region.textContent = ''; }, assertive ? 12000 : 6000);
 }

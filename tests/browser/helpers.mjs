@@ -227,9 +227,10 @@ export async function apiAs(server, { username, password }) {
 // Signs a page in through the sign-in form, as a person would.
 export async function signIn(page, { username, password }) {
   await page.goto('/');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const form = page.getByRole('form', { name: 'Sign in' });
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
@@ -245,4 +246,20 @@ export async function setup(options) {
       await server.stop();
     },
   };
+}
+
+// The first chapter of a book with at least `min` passages, and its passages.
+export async function chapterWithPassages(client, bookId, min = 3) {
+  const book = await client.get(`/api/books/${bookId}`);
+  const chapter = book.chapters.find((c) => c.passages >= min);
+  const { items } = await client.get(`/api/books/${bookId}/passages?chapter=${chapter.index}`);
+  return { chapter: chapter.index, passages: items };
+}
+
+// Writes a note through the API on the first `length` code points of a passage.
+export function writeNote(client, bookId, passage, { body, audience = 'private', length = 12 }) {
+  const exact = [...passage.text].slice(0, length).join('');
+  return client.post('/api/annotations', {
+    book_id: bookId, passage_id: passage.id, start: 0, end: [...exact].length, exact, body, audience,
+  });
 }

@@ -29,7 +29,7 @@ export function signInForms(onSignedIn, { intro } = {}) {
   const display = field('Display name', h('input', { name: 'display_name', autocomplete: 'nickname', required: true, maxLength: 80 }),
     'What others see beside your shared notes; a pseudonym is fine.');
   const newPass = field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true }));
-  create.append(h('h2', { id: 'create-title' }, 'New here?'), newUser.wrap, display.wrap, newPass.wrap,
+  create.append(h('h2', { id: 'create-title' }, 'Create an account'), newUser.wrap, display.wrap, newPass.wrap,
     h('button', { type: 'submit' }, 'Create account'));
   create.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -43,7 +43,7 @@ export function signInForms(onSignedIn, { intro } = {}) {
       onSignedIn();
     } catch (err) {
       if (err.status === 403 || err.status === 404) {
-        create.replaceChildren(h('h2', { id: 'create-title' }, 'New here?'),
+        create.replaceChildren(h('h2', { id: 'create-title' }, 'Create an account'),
           h('p', {}, 'This library does not take new accounts by sign-up. Ask its librarian or administrator for one.'));
         announce('Registration is turned off on this server.');
       } else {

@@ -1,0 +1,88 @@
+// Getting in and the account page: sign-up, a wrong password's message, registration turned
+// off, preferences, tokens, export, and deleting the account.
+
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, newPage, signIn, createUser, startServer } from './helpers.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.stop(); });
+
+test('a wrong password is answered in words; sign out returns to the sign-in form', async () => {
+  const { server, browser } = env;
+  const user = await createUser(server, 'wanda');
+  const page = await newPage(browser, server);
+  await page.goto('/');
+  const form = page.getByRole('form', { name: 'Sign in' });
+  await form.getByLabel('Username').fill(user.username);
+  await form.getByLabel('Password').fill('not the password');
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  await form.getByRole('alert').filter({ hasText: /password/i }).waitFor();
+  await page.locator('#alert').filter({ hasText: /password/i }).waitFor();
+
+  await signIn(page, user);
+  await page.getByRole('heading', { level: 1, name: 'Library' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('form', { name: 'Sign in' }).waitFor();
+});
+
+test('account: preferences, token, export, delete', async () => {
+  const { server, browser } = env;
+  const user = await createUser(server, 'carla', { displayName: 'Carla' });
+  const page = await newPage(browser, server);
+  await signIn(page, user);
+  await page.getByRole('link', { name: 'Account' }).click();
+
+  await page.getByRole('radio', { name: 'Everyone' }).check();
+  await page.getByLabel('My reading first').check();
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await page.locator('#status').filter({ hasText: 'Preferences saved' }).waitFor();
+  await page.reload();
+  assert.equal(await page.getByRole('radio', { name: 'Everyone' }).isChecked(), true);
+  assert.equal(await page.getByLabel('My reading first').isChecked(), true);
+
+  await page.getByLabel('Token name').fill('backup script');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = await page.locator('code.token').innerText();
+  const res = await fetch(`${server.url}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal((await res.json()).username, 'carla');
+  await page.getByRole('button', { name: 'Revoke backup script' }).click();
+  await page.getByText('Token backup script revoked').waitFor();
+  const revoked = await fetch(`${server.url}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(revoked.status, 401);
+
+  await page.getByRole('button', { name: 'Export my notes' }).click();
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download scholia-notes.json' }).click();
+  assert.equal((await download).suggestedFilename(), 'scholia-notes.json');
+
+  const del = page.getByRole('form', { name: 'Delete my account' });
+  await del.getByLabel('Password').fill('wrong');
+  await del.getByRole('button', { name: 'Delete my account' }).click();
+  await del.getByRole('alert').filter({ hasText: /password/i }).waitFor();
+  await del.getByLabel('Password').fill(user.password);
+  await del.getByRole('button', { name: 'Delete my account' }).click();
+  await page.getByRole('form', { name: 'Sign in' }).waitFor();
+  const gone = await fetch(`${server.url}/api/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'carla', password: user.password }),
+  });
+  assert.equal(gone.status, 401);
+});
+
+test('with registration off, the page says so instead of failing', async () => {
+  const server = await startServer({ args: ['--allow-registration', 'false'] });
+  try {
+    const page = await newPage(env.browser, server);
+    await page.goto('/');
+    const form = page.getByRole('form', { name: 'Create an account' });
+    await form.getByLabel('Username').fill('newbie');
+    await form.getByLabel('Display name').fill('Newbie');
+    await form.getByLabel('Password').fill('newbie-password-123');
+    await form.getByRole('button', { name: 'Create account' }).click();
+    await form.getByText('does not take new accounts').waitFor();
+  } finally {
+    await server.stop();
+  }
+});
