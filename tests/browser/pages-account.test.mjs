@@ -86,3 +86,34 @@ test('with registration off, the page says so instead of failing', async () => {
     await server.stop();
   }
 });
+
+test('the shell: skip link, help dialog on ?, deep links on reload, unknown pages', async () => {
+  const { server, browser } = env;
+  const user = await createUser(server, 'kim');
+  const page = await newPage(browser, server);
+  await signIn(page, user);
+  await page.goto('/groups');
+  await page.getByRole('heading', { level: 1, name: 'Study groups' }).waitFor();
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Study groups' }).waitFor();
+
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  assert.equal(await skip.evaluate((el) => el === document.activeElement), true);
+
+  await page.keyboard.press('Shift+Slash');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await help.waitFor();
+  await help.getByText('Show this list of shortcuts').waitFor();
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'hidden' });
+
+  // Typing a ? in a field types it.
+  await page.getByLabel('Name').fill('');
+  await page.getByLabel('Name').press('Shift+Slash');
+  assert.equal(await page.getByLabel('Name').inputValue(), '?');
+  assert.equal(await help.isVisible(), false);
+
+  await page.goto('/read/no-such-book');
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+});

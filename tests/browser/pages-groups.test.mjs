@@ -58,9 +58,12 @@ test('create a group, invite, join with consent, leave withdrawing notes', async
   const ben = await apiAs(server, member);
   const { chapter, passages } = await chapterWithPassages(ben, book.id);
   await writeNote(ben, book.id, passages[1], { body: 'Ben’s group note', audience: { group: groupId } });
+  const olga = await apiAs(server, owner);
+  await writeNote(olga, book.id, passages[2], { body: 'Olga’s own note', audience: { group: groupId } });
   await o.goto(`/read/${book.id}/${chapter}`);
   const margin = o.getByRole('complementary', { name: 'Margin' });
   await margin.getByRole('article').filter({ hasText: 'Ben’s group note' }).waitFor();
+  await margin.getByRole('article').filter({ hasText: 'Olga’s own note' }).waitFor();
 
   // Ben leaves, withdrawing his notes: the plain words say what each choice does.
   await b.getByRole('radio', { name: 'Keep' }).waitFor();
@@ -72,8 +75,7 @@ test('create a group, invite, join with consent, leave withdrawing notes', async
   await b.getByText('You are in no group yet').waitFor();
 
   await o.reload();
-  await margin.waitFor();
-  await o.locator('main [data-passage]').first().waitFor();
+  await margin.getByRole('article').filter({ hasText: 'Olga’s own note' }).waitFor();
   assert.equal(await margin.getByRole('article').filter({ hasText: 'Ben’s group note' }).count(), 0,
     'a withdrawn note leaves the others’ margins');
   const mine = await ben.get(`/api/books/${book.id}/annotations?chapter=${chapter}`);

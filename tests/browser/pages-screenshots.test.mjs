@@ -33,7 +33,7 @@ test('screenshots of the main screens', async () => {
   const theo = await apiAs(server, friend);
   await theo.post('/api/groups/join', { code, accept_rules: true });
   const alice = books[0];
-  const { chapter, passages } = await chapterWithPassages(rosa, alice.id, 8);
+  const { chapter, passages } = await chapterWithPassages(rosa, alice.id, 20);
   await writeNote(rosa, alice.id, passages[2], { body: 'The rabbit is the first clock in the book.', audience: { group: group.id } });
   await writeNote(theo, alice.id, passages[4], { body: 'Falling as a way of *reading*: slowly, then all at once.', audience: { group: group.id } });
   await writeNote(rosa, alice.id, passages[6], { body: 'Private: come back to this.', audience: 'private' });

@@ -103,7 +103,7 @@ function invitations(group) {
     const { items } = await api(`/api/groups/${group.id}/invites`);
     list.replaceChildren(...items.filter((i) => !i.revoked).map((i) => h('li', {}, copyRow(i.code),
       h('p', { class: 'hint' }, i.expires ? `Expires ${formatDate(i.expires)}` : 'Does not expire',
-        `; used ${i.uses}${i.max_uses ? ` of ${i.max_uses}` : ''} times. `,
+        `; used ${i.uses === 1 ? 'once' : `${i.uses} times`}${i.max_uses ? ` (at most ${i.max_uses})` : ''}. `,
         h('button', {
           type: 'button',
           class: 'quiet',

@@ -10,6 +10,10 @@ const ACCESS = [
   ['groups', 'Only the groups chosen below'],
 ];
 
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 async function allGroups() {
   try {
     return (await api('/api/groups?all=true')).items;
@@ -75,7 +79,7 @@ function uploader(groups, onImported) {
           state.textContent = 'Imported';
           row.append(h('p', { class: 'hint', style: 'grid-column: 1 / -1' },
             h('a', { href: `/read/${body.id}/0` }, body.title),
-            ` — ${body.chapters} chapters, ${body.passages} passages`,
+            ` — ${plural(body.chapters, 'chapter')}, ${plural(body.passages, 'passage')}`,
             body.warnings?.length ? `; ${body.warnings.join('; ')}` : ''));
           announce(`${file.name}: imported.`);
           onImported();
