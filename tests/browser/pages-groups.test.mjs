@@ -2,16 +2,19 @@
 // reader opens it signed out, signs in there, reads the rules and joins only after accepting
 // them; leaving with "Withdraw" takes the reader's notes out of the others' margins.
 
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setup, newPage, signIn, createUser, apiAs, chapterWithPassages, writeNote } from './helpers.mjs';
 
-let env;
-before(async () => { env = await setup(); });
-after(async () => { await env?.stop(); });
+for (const database of ['sqlite', 'postgres']) {
+  test(`create a group, invite, join with consent, leave withdrawing notes (${database})`, async (t) => {
+    const env = await setup({ database });
+    t.after(() => env.stop());
+    await scenario(env);
+  });
+}
 
-test('create a group, invite, join with consent, leave withdrawing notes', async () => {
-  const { server, browser } = env;
+async function scenario({ server, browser }) {
   const librarian = await createUser(server, 'lena', { role: 'librarian' });
   const owner = await createUser(server, 'olga', { displayName: 'Olga' });
   const member = await createUser(server, 'ben', { displayName: 'Ben' });
@@ -81,4 +84,4 @@ test('create a group, invite, join with consent, leave withdrawing notes', async
   const mine = await ben.get(`/api/books/${book.id}/annotations?chapter=${chapter}`);
   assert.equal(mine.items.length, 1, 'Ben keeps his note');
   assert.equal(mine.items[0].audience, 'private');
-});
+}
