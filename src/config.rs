@@ -103,6 +103,14 @@ impl Config {
             .is_some_and(|url| url.starts_with("https://"))
     }
 
+    /// Where browsers reach the service: the public URL, else `http://` and the listen address.
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
     pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Self> {
         let database_url = match &args.database_url {
             Some(url) => url.clone(),

@@ -99,6 +99,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve => {
             let state = AppState::open(config).await?;
+            announce_setup_link(&state).await?;
             app::serve(state).await?;
         }
         Command::Migrate => {
@@ -166,6 +167,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// On a server without accounts, prints a fresh one-time link that creates the first (admin)
+/// account: in the log, and as a plain line on standard output for whoever started it.
+async fn announce_setup_link(state: &AppState) -> anyhow::Result<()> {
+    let Some(token) = state.store.issue_setup_token().await? else {
+        return Ok(());
+    };
+    let url = format!("{}/setup/{token}", state.config.base_url());
+    tracing::info!(%url, "no account yet: open the setup link to create the admin account");
+    println!("First run: open {url} to create the admin account (valid for 24 hours).");
+    Ok(())
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {

@@ -17,10 +17,12 @@ pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod me;
+pub mod me_progress;
 pub mod moderation;
 pub mod pagination;
 pub mod preferences;
 pub mod search;
+pub mod setup;
 
 /// The API routes. JSON bodies are capped at `max_body_bytes`, refused from their declared
 /// length before any of it is read.
@@ -31,7 +33,8 @@ pub fn router(config: &Config) -> Router<AppState> {
             "/me",
             me::router()
                 .merge(preferences::router())
-                .merge(account::router()),
+                .merge(account::router())
+                .merge(me_progress::router()),
         )
         .nest(
             "/books",
@@ -45,6 +48,7 @@ pub fn router(config: &Config) -> Router<AppState> {
         )
         .nest("/reports", moderation::router())
         .nest("/groups", groups::router())
+        .nest("/setup", setup::router())
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Added after the JSON limit so that uploads get their own.
         .nest(

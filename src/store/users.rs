@@ -69,6 +69,11 @@ impl From<UserRow> for User {
 
 const USER_COLUMNS: &str = "id, username, display_name, role, created_at";
 
+/// Binds: id, username, display_name, password_hash, role, created_at.
+pub(super) const INSERT_USER: &str =
+    "INSERT INTO users (id, username, display_name, password_hash, role, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
@@ -86,9 +91,7 @@ impl Store {
             role: new.role,
             created_at: now_micros(),
         };
-        let sql = "INSERT INTO users (id, username, display_name, password_hash, role, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6)";
-        with_db!(&self.db, |pool| sqlx::query(sql)
+        with_db!(&self.db, |pool| sqlx::query(INSERT_USER)
             .bind(user.id.to_string())
             .bind(&user.username)
             .bind(&user.display_name)

@@ -1,0 +1,84 @@
+//! The first run: `GET`/`POST /api/setup/{token}` turn the one-time link `scholia serve`
+//! prints on an empty database into the first account, an admin, signed in at once.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_sessions::Session;
+
+use super::auth::{
+    normalize_username, start_session, user_json, validate_display_name, validate_password,
+};
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Path};
+use crate::app::AppState;
+use crate::auth::hash_password;
+use crate::store::setup::FirstAccount;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/{token}", get(check).post(complete))
+}
+
+#[derive(Deserialize)]
+struct SetupRequest {
+    username: String,
+    password: String,
+    display_name: String,
+}
+
+fn unknown_link() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "this setup link is unknown, expired or used; an account exists already or a newer link was printed",
+    )
+}
+
+async fn check(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    if state.store.setup_token_valid(&token).await? {
+        Ok(axum::Json(json!({ "valid": true })))
+    } else {
+        Err(unknown_link())
+    }
+}
+
+/// Creates the first account, whatever `allow_registration` says: the link is the permission.
+async fn complete(
+    State(state): State<AppState>,
+    session: Session,
+    Path(token): Path<String>,
+    Json(req): Json<SetupRequest>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    if !state.store.setup_token_valid(&token).await? {
+        return Err(unknown_link());
+    }
+    let username = normalize_username(&req.username)?;
+    validate_password(&req.password)?;
+    let display_name = validate_display_name(&req.display_name)?;
+    let password = req.password;
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(anyhow::Error::from)??;
+    let user = state
+        .store
+        .complete_setup(
+            &token,
+            FirstAccount {
+                username: &username,
+                display_name: &display_name,
+                password_hash: &password_hash,
+            },
+        )
+        .await?
+        .ok_or_else(unknown_link)?;
+    tracing::info!(username = %user.username, "first account created through the setup link");
+    let csrf = start_session(&session, user.id).await?;
+    let mut body = user_json(&user);
+    body["csrf_token"] = json!(csrf);
+    Ok((StatusCode::CREATED, axum::Json(body)))
+}

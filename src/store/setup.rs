@@ -1,0 +1,128 @@
+//! The first run: a one-time token that lets whoever holds the setup link create the first
+//! account, an admin, while the server has no account at all. Only its SHA-256 is stored.
+
+use uuid::Uuid;
+
+use super::tokens::hash_token;
+use super::users::{INSERT_USER, Role, User};
+use super::{Store, now_micros};
+use crate::with_db;
+
+/// The first account, made an admin by [`Store::complete_setup`].
+pub struct FirstAccount<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+}
+
+/// How long a setup link stays valid.
+pub const SETUP_TOKEN_LIFETIME_MICROS: i64 = 24 * 3600 * 1_000_000;
+
+impl Store {
+    /// Whether any account exists.
+    pub async fn has_users(&self) -> sqlx::Result<bool> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM users)";
+        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)
+    }
+
+    /// A fresh setup token while no account exists (None once one does). It replaces any
+    /// earlier one, so the link printed last is the link that works.
+    pub async fn issue_setup_token(&self) -> sqlx::Result<Option<String>> {
+        let token = crate::auth::random_secret("");
+        let now = now_micros();
+        let issued = with_db!(&self.db, |pool| async {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM setup_tokens")
+                .execute(&mut *tx)
+                .await?;
+            let has_users: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
+                .fetch_one(&mut *tx)
+                .await?;
+            if has_users {
+                tx.commit().await?;
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO setup_tokens (token_hash, expires_at, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(hash_token(&token))
+            .bind(now + SETUP_TOKEN_LIFETIME_MICROS)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await.map(|()| true)
+        }
+        .await)?;
+        Ok(issued.then_some(token))
+    }
+
+    /// Whether `token` would create the first account now: known, unexpired, no account yet.
+    pub async fn setup_token_valid(&self, token: &str) -> sqlx::Result<bool> {
+        let sql =
+            "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = $1 AND expires_at > $2)
+                   AND NOT EXISTS (SELECT 1 FROM users)";
+        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(hash_token(token))
+            .bind(now_micros())
+            .fetch_one(pool)
+            .await)
+    }
+
+    /// Creates the first account as an admin and consumes the setup token, in one
+    /// transaction; None (nothing written) when the token is unknown or expired or an account
+    /// exists already.
+    ///
+    /// Every setup takes all tokens first (deleting them), so two setups at once wait for
+    /// each other and the second finds no token: exactly one first account.
+    pub async fn complete_setup(
+        &self,
+        token: &str,
+        new: FirstAccount<'_>,
+    ) -> sqlx::Result<Option<User>> {
+        let presented = hash_token(token);
+        let user = User {
+            id: Uuid::now_v7(),
+            username: new.username.to_owned(),
+            display_name: new.display_name.to_owned(),
+            role: Role::Admin,
+            created_at: now_micros(),
+        };
+        with_db!(&self.db, |pool| async {
+            let mut tx = pool.begin().await?;
+            let taken: Vec<(String, i64)> =
+                sqlx::query_as("DELETE FROM setup_tokens RETURNING token_hash, expires_at")
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let valid = taken
+                .iter()
+                .any(|(hash, expires)| *hash == presented && *expires > user.created_at);
+            let has_users: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
+                .fetch_one(&mut *tx)
+                .await?;
+            if has_users {
+                // Tokens are dead once an account exists: their deletion stands.
+                tx.commit().await?;
+                return Ok(None);
+            }
+            if !valid {
+                // A wrong guess must not use up the real link.
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            sqlx::query(INSERT_USER)
+                .bind(user.id.to_string())
+                .bind(&user.username)
+                .bind(&user.display_name)
+                .bind(new.password_hash)
+                .bind(user.role.as_str())
+                .bind(user.created_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Some(user))
+        }
+        .await)
+    }
+}
