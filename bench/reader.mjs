@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// The reader's speed in headless Chromium: from navigation to the chapter text and its margin
+// painted (the reader's `scholia:reader-painted` mark), for the longest chapter of
+// fixtures/epub/moby-dick.epub with 500 and then 5,000 visible notes; median of 5 loads each.
+// Also the bytes of the app's JS and CSS the reading view loads.
+//
+// Usage (after `cargo build --release` and `npm ci --prefix tests/browser`):
+//   node bench/reader.mjs [--database postgres]
+import { startServer, launchBrowser, createUser, apiAs } from '../tests/browser/helpers.mjs';
+
+const database = process.argv.includes('--database') ? process.argv[process.argv.indexOf('--database') + 1] : 'sqlite';
+const RUNS = 5;
+
+async function bearer(server, user) {
+  const session = await apiAs(server, user);
+  const { token } = await session.post('/api/me/tokens', { name: 'bench' });
+  return (method, path, body) => fetch(server.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  }).then(async (r) => {
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r.status === 204 ? null : r.json();
+  });
+}
+
+// Public notes by `author` spread over the chapter's passages, `concurrency` at a time.
+async function seed(call, bookId, passages, from, to, concurrency = 8) {
+  let next = from;
+  const worker = async () => {
+    while (next < to) {
+      const i = next++;
+      const p = passages[i % passages.length];
+      const chars = [...p.text];
+      const end = Math.min(chars.length, 1 + (i % 40));
+      await call('POST', '/api/annotations', {
+        book_id: bookId, passage_id: p.id, start: 0, end, exact: chars.slice(0, end).join(''),
+        body: `Note ${i}: a thought on this passage, long enough to wrap onto a second line in the margin.`,
+        audience: 'public', color: ['yellow', 'green', 'blue', 'pink'][i % 4],
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function measure(browser, server, reader, url) {
+  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const session = await apiAs(server, reader);
+  // The browser signs in with the same credentials (a session cookie of its own).
+  await page.goto('/');
+  await page.getByLabel('Username').fill(reader.username);
+  await page.getByLabel('Password', { exact: true }).fill(reader.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await session.put('/api/me/preferences', { margin: 'everyone', my_reading_first: false });
+  const bytes = new Map();
+  page.on('response', async (response) => {
+    const u = new URL(response.url());
+    if (/\.(js|css)$/.test(u.pathname)) {
+      try {
+        bytes.set(u.pathname, (await response.body()).length);
+      } catch {
+        // A 304 has no body here; the first load counted it.
+      }
+    }
+  });
+  const times = [];
+  let cards = 0;
+  for (let i = 0; i < RUNS; i++) {
+    await page.goto(url);
+    await page.waitForFunction(() => performance.getEntriesByName('scholia:reader-painted').length > 0, null, { timeout: 60000 });
+    times.push(await page.evaluate(() => performance.getEntriesByName('scholia:reader-painted')[0].startTime));
+    cards = await page.locator('.margin-layer article').count();
+  }
+  await context.close();
+  return { times, median: median(times), cards, bytes };
+}
+
+const server = await startServer({ database });
+const browser = await launchBrowser();
+try {
+  const librarian = await createUser(server, 'lib', { role: 'librarian' });
+  const book = await (await apiAs(server, librarian)).upload('moby-dick.epub', { access: 'public' });
+  const details = await (await apiAs(server, librarian)).get(`/api/books/${book.id}`);
+  const longest = details.chapters.reduce((a, b) => (b.passages > a.passages ? b : a));
+  const writer = await createUser(server, 'writer', { displayName: 'Ishmael' });
+  const call = await bearer(server, writer);
+  const passages = (await call('GET', `/api/books/${book.id}/passages?chapter=${longest.index}&limit=500`)).items;
+  const reader = await createUser(server, 'reader', { displayName: 'Reader' });
+  const url = `/read/${book.id}/${longest.index}`;
+  console.log(`database ${database}; chapter ${longest.index} "${longest.title}", ${longest.passages} passages`);
+  let seeded = 0;
+  for (const notes of [500, 5000]) {
+    await seed(call, book.id, passages, seeded, notes);
+    seeded = notes;
+    const result = await measure(browser, server, reader, url);
+    console.log(`${notes} notes: median ${result.median.toFixed(0)} ms (runs ${result.times.map((t) => t.toFixed(0)).join(', ')}); ${result.cards} cards drawn`);
+    if (notes === 500) {
+      const app = [...result.bytes].filter(([p]) => !p.startsWith('/api/'));
+      const js = app.filter(([p]) => p.endsWith('.js')).reduce((n, [, b]) => n + b, 0);
+      const css = app.filter(([p]) => p.endsWith('.css')).reduce((n, [, b]) => n + b, 0);
+      console.log(`app JS ${js} bytes, CSS ${css} bytes (uncompressed): ${app.map(([p, b]) => `${p} ${b}`).join(', ')}`);
+    }
+  }
+} finally {
+  await browser.close();
+  await server.stop();
+}
