@@ -198,6 +198,14 @@ export async function mount(main) {
   main.append(h('p', { class: 'muted' }, `Signed in as ${user.display_name} (${user.username}), ${user.role}.`));
   const grid = h('div', { class: 'grid-2' }, await preferences(), await mutes(), await tokens(), exportNotes());
   main.append(grid);
-  if (user.role === 'admin') main.append(h('div', { style: 'margin-top: 1.5rem' }, await users(user)));
+  if (user.role === 'admin') {
+    const slot = h('div', { style: 'margin-top: 1.5rem' });
+    main.append(slot);
+    try {
+      slot.append(await users(user));
+    } catch (e) {
+      slot.append(h('p', { class: 'notice' }, `The list of people could not be loaded: ${e.message}`));
+    }
+  }
   main.append(h('div', { style: 'margin-top: 1.5rem; max-width: 36rem' }, deleteAccount()));
 }

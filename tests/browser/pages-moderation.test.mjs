@@ -1,0 +1,44 @@
+// The facilitator's report queue: a member reports a note, the group's owner sees the report
+// on the group page and hides the note from the group, then shows it again.
+
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, newPage, signIn, createUser, apiAs, chapterWithPassages, writeNote } from './helpers.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.stop(); });
+
+test('hide and unhide a reported note from the group page', async () => {
+  const { server, browser } = env;
+  const lib = await apiAs(server, await createUser(server, 'lena', { role: 'librarian' }));
+  const owner = await createUser(server, 'olga', { displayName: 'Olga' });
+  const olga = await apiAs(server, owner);
+  const ben = await apiAs(server, await createUser(server, 'ben', { displayName: 'Ben' }));
+  const cleo = await apiAs(server, await createUser(server, 'cleo', { displayName: 'Cleo' }));
+  const group = await olga.post('/api/groups', { name: 'Moby readers', description: '', rules: 'Stay on topic.', open: false });
+  const { code } = await olga.post(`/api/groups/${group.id}/invites`, {});
+  await ben.post('/api/groups/join', { code, accept_rules: true });
+  await cleo.post('/api/groups/join', { code, accept_rules: true });
+  const book = await lib.upload('alice.epub', { access: 'signed_in' });
+  const { chapter, passages } = await chapterWithPassages(ben, book.id);
+  const note = await writeNote(ben, book.id, passages[1], { body: 'An off-topic rant', audience: { group: group.id } });
+  await cleo.post(`/api/annotations/${note.id}/reports`, { reason: 'Not about the book' });
+  const visibleToCleo = async () => (await cleo.get(`/api/books/${book.id}/annotations?chapter=${chapter}`))
+    .items.some((a) => a.id === note.id);
+  assert.equal(await visibleToCleo(), true);
+
+  const page = await newPage(browser, server);
+  await signIn(page, owner);
+  await page.goto(`/groups/${group.id}`);
+  const reports = page.getByRole('region', { name: 'Reports' });
+  const report = reports.getByRole('article', { name: 'Report by Cleo' });
+  await report.getByText('Not about the book').waitFor();
+  await report.getByText('An off-topic rant').waitFor();
+  await report.getByRole('button', { name: 'Hide note' }).click();
+  await report.getByRole('button', { name: 'Unhide note' }).waitFor();
+  assert.equal(await visibleToCleo(), false, 'a hidden note leaves the members’ margins');
+  await report.getByRole('button', { name: 'Unhide note' }).click();
+  await report.getByRole('button', { name: 'Hide note' }).waitFor();
+  assert.equal(await visibleToCleo(), true);
+});
