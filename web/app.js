@@ -104,7 +104,10 @@ async function renderNav() {
     if (location.pathname === href) a.setAttribute('aria-current', 'page');
     return a;
   };
-  if (!user) return;
+  if (!user) {
+    if (location.pathname !== '/') nav.append(link('/', 'Sign in'));
+    return;
+  }
   nav.append(link('/', 'Library'), link('/groups', 'Groups'));
   if (user.role === 'librarian' || user.role === 'admin') nav.append(link('/upload', 'Upload'));
   nav.append(link('/account', 'Account'));

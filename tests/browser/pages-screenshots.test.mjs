@@ -40,11 +40,24 @@ test('screenshots of the main screens', async () => {
 
   const shot = async (page, name) => page.screenshot({ path: path.join(OUT, `${name}.png`) });
 
+  const out = await newPage(browser, server);
+  await out.goto('/');
+  await out.getByRole('form', { name: 'Sign in' }).waitFor();
+  await shot(out, 'signin');
+  const invite = await rosa.post(`/api/groups/${group.id}/invites`, {});
+  await out.goto(`/join/${invite.code}`);
+  await out.getByText('Ground rules').first().waitFor();
+  await shot(out, 'join');
+
   const page = await newPage(browser, server);
   await signIn(page, reader);
   await page.getByRole('link', { name: /Alice/ }).first().waitFor();
   await settled(page);
   await shot(page, 'library');
+
+  await page.goto('/account');
+  await page.getByRole('button', { name: 'Save preferences' }).waitFor();
+  await shot(page, 'account');
 
   await page.goto(`/groups/${group.id}`);
   await page.getByRole('region', { name: 'Members' }).getByText('Theo').waitFor();
@@ -61,6 +74,10 @@ test('screenshots of the main screens', async () => {
   await dark.locator('main [data-passage]').first().waitFor();
   await settled(dark);
   await shot(dark, 'reader-dark');
+  await dark.goto('/');
+  await dark.getByRole('link', { name: /Alice/ }).first().waitFor();
+  await settled(dark);
+  await shot(dark, 'library-dark');
 
   const narrow = await newPage(browser, server, { viewport: { width: 360, height: 740 } });
   await signIn(narrow, reader);
