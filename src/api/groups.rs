@@ -12,9 +12,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{CurrentUser, Json, MaybeUser, Path};
+use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
+use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::groups::{Group, GroupError, GroupFields, GroupRole, Invite, LeaveNotes};
+use crate::store::users::User;
 use crate::store::{now_micros, rfc3339};
 
 pub fn router() -> Router<AppState> {
@@ -128,10 +130,24 @@ async fn create_group(
     ))
 }
 
+#[derive(Deserialize)]
+struct GroupsQuery {
+    #[serde(default)]
+    all: bool,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// My groups; with `all=true`, every group for librarians and admins, who choose which
+/// groups may read a book.
 async fn my_groups(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    Query(query): Query<GroupsQuery>,
 ) -> ApiResult<axum::Json<Value>> {
+    if query.all {
+        return all_groups(&state, &user, &query).await;
+    }
     let groups = state.store.groups_of(user.id).await?;
     Ok(list_json(
         groups
@@ -139,6 +155,32 @@ async fn my_groups(
             .map(|(group, role)| group_json(group, Some(*role)))
             .collect(),
     ))
+}
+
+async fn all_groups(
+    state: &AppState,
+    user: &User,
+    query: &GroupsQuery,
+) -> ApiResult<axum::Json<Value>> {
+    if !user.role.can_manage_books() {
+        return Err(ApiError::forbidden(
+            "only librarians and admins may list every group",
+        ));
+    }
+    let limit = pagination::limit(
+        query.limit,
+        pagination::DEFAULT_LIMIT,
+        pagination::MAX_LIMIT,
+    )?;
+    let after = decode_cursor::<(String, String)>(query.cursor.as_deref())?;
+    let groups = state.store.all_groups(after, limit).await?;
+    let page = page(
+        &groups,
+        limit,
+        |g| json!({ "id": g.id, "name": g.name, "member_count": g.member_count }),
+        |g| (g.name.clone(), g.id.clone()),
+    );
+    Ok(axum::Json(json!(page)))
 }
 
 async fn get_group(

@@ -23,6 +23,7 @@ pub mod pagination;
 pub mod preferences;
 pub mod search;
 pub mod setup;
+pub mod users;
 
 /// The API routes. JSON bodies are capped at `max_body_bytes`, refused from their declared
 /// length before any of it is read.
@@ -49,6 +50,7 @@ pub fn router(config: &Config) -> Router<AppState> {
         .nest("/reports", moderation::router())
         .nest("/groups", groups::router())
         .nest("/setup", setup::router())
+        .nest("/users", users::router())
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Added after the JSON limit so that uploads get their own.
         .nest(

@@ -873,3 +873,34 @@ impl Store {
         .await)
     }
 }
+
+/// A group as the catalogue's managers see it when choosing who may read a book: its name
+/// and size, nothing of what its members wrote or agreed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupSummary {
+    pub id: String,
+    pub name: String,
+    pub member_count: i64,
+}
+
+impl Store {
+    /// Every group by name, after the `(name, id)` cursor. For librarians and admins only.
+    pub async fn all_groups(
+        &self,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<GroupSummary>> {
+        let (after_name, after_id) = after.unwrap_or_default();
+        let sql = "SELECT g.id, g.name,
+                          (SELECT COUNT(*) FROM memberships c WHERE c.group_id = g.id) AS member_count
+                   FROM groups g
+                   WHERE g.name > $1 OR (g.name = $1 AND g.id > $2)
+                   ORDER BY g.name, g.id LIMIT $3";
+        with_db!(&self.db, |pool| sqlx::query_as(sql)
+            .bind(&after_name)
+            .bind(&after_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)
+    }
+}

@@ -22,6 +22,7 @@ pub mod search;
 pub mod sessions;
 pub mod setup;
 pub mod tokens;
+pub mod user_admin;
 pub mod users;
 pub mod visibility;
 

@@ -67,7 +67,7 @@ impl From<UserRow> for User {
     }
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, created_at";
+pub(super) const USER_COLUMNS: &str = "id, username, display_name, role, created_at";
 
 /// Binds: id, username, display_name, password_hash, role, created_at.
 pub(super) const INSERT_USER: &str =
