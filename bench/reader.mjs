@@ -6,7 +6,7 @@
 //
 // Usage (after `cargo build --release` and `npm ci --prefix tests/browser`):
 //   node bench/reader.mjs [--database postgres]
-import { startServer, launchBrowser, createUser, apiAs } from '../tests/browser/helpers.mjs';
+import { startServer, launchBrowser, createUser, apiAs, signIn } from '../tests/browser/helpers.mjs';
 
 const database = process.argv.includes('--database') ? process.argv[process.argv.indexOf('--database') + 1] : 'sqlite';
 const RUNS = 5;
@@ -52,24 +52,8 @@ async function measure(browser, server, reader, url) {
   const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const session = await apiAs(server, reader);
-  // The browser signs in with the same credentials (a session cookie of its own).
-  await page.goto('/');
-  await page.getByLabel('Username').fill(reader.username);
-  await page.getByLabel('Password', { exact: true }).fill(reader.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signIn(page, reader);
   await session.put('/api/me/preferences', { margin: 'everyone', my_reading_first: false });
-  const bytes = new Map();
-  page.on('response', async (response) => {
-    const u = new URL(response.url());
-    if (/\.(js|css)$/.test(u.pathname)) {
-      try {
-        bytes.set(u.pathname, (await response.body()).length);
-      } catch {
-        // A 304 has no body here; the first load counted it.
-      }
-    }
-  });
   const times = [];
   let cards = 0;
   for (let i = 0; i < RUNS; i++) {
@@ -78,6 +62,10 @@ async function measure(browser, server, reader, url) {
     times.push(await page.evaluate(() => performance.getEntriesByName('scholia:reader-painted')[0].startTime));
     cards = await page.locator('.margin-layer article').count();
   }
+  // What the reading view loaded from the app (not the book's own resources), decoded sizes.
+  const bytes = new Map(await page.evaluate(() => performance.getEntriesByType('resource')
+    .map((e) => [new URL(e.name).pathname, e.decodedBodySize])
+    .filter(([p]) => /\.(js|css)$/.test(p) && !p.startsWith('/api/'))));
   await context.close();
   return { times, median: median(times), cards, bytes };
 }
@@ -102,7 +90,7 @@ try {
     const result = await measure(browser, server, reader, url);
     console.log(`${notes} notes: median ${result.median.toFixed(0)} ms (runs ${result.times.map((t) => t.toFixed(0)).join(', ')}); ${result.cards} cards drawn`);
     if (notes === 500) {
-      const app = [...result.bytes].filter(([p]) => !p.startsWith('/api/'));
+      const app = [...result.bytes];
       const js = app.filter(([p]) => p.endsWith('.js')).reduce((n, [, b]) => n + b, 0);
       const css = app.filter(([p]) => p.endsWith('.css')).reduce((n, [, b]) => n + b, 0);
       console.log(`app JS ${js} bytes, CSS ${css} bytes (uncompressed): ${app.map(([p, b]) => `${p} ${b}`).join(', ')}`);

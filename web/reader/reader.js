@@ -120,6 +120,9 @@ class Reader {
     document.title = `${info.title || `Chapter ${this.chapter + 1}`} · ${book.title} · Scholia`;
     this.buildBar(info);
     this.buildToc();
+    const close = button('Close margin', 'quiet drawer-close');
+    close.addEventListener('click', () => this.closeDrawer());
+    this.marginHead.append(close);
 
     const loaded = await Promise.all([
       loadChapter(this.host, this.bookId, this.chapter),
@@ -508,12 +511,14 @@ class Reader {
     next.scrollIntoView({ block: 'nearest', behavior: reducedMotion() ? 'auto' : 'smooth' });
   }
 
+  // `focus`: a link or the URL named the place, so the reader is taken there (keyboard focus
+  // and the passage marked); restoring the last position only scrolls.
   scrollTo(id, { focus = false } = {}) {
     const target = this.passageById.get(id) ?? this.root.getElementById(id);
     if (!target) return false;
     target.scrollIntoView({ block: 'start' });
     const passage = target.closest('[data-passage]') ?? target.querySelector('[data-passage]');
-    if (passage) this.setActive(passage, { focus, button: focus });
+    if (passage && focus) this.setActive(passage);
     return true;
   }
 
@@ -590,6 +595,7 @@ class Reader {
   }
 
   watchLayout() {
+    this.listen(window, 'hashchange', () => this.scrollTo(decodeURIComponent(location.hash.slice(1)), { focus: true }));
     this.listen(window, 'scroll', () => this.margin.scheduleRender(), { passive: true });
     this.listen(this.aside, 'scroll', () => this.margin.scheduleRender(), { passive: true });
     let frame = 0;
