@@ -155,3 +155,53 @@ test('My reading first: others’ notes wait until I write there or reveal them'
     await world.stop();
   }
 });
+
+test('edit, delete to a tombstone, a hidden note, and the folded margin’s counts', async () => {
+  const { world, people, chapter, passage } = await twoReaders('sqlite');
+  try {
+    const { bookId } = people;
+    const exact = [...passage.text].slice(0, 10).join('');
+    const note = await people.alice.api.post('/api/annotations', {
+      book_id: bookId, passage_id: passage.id, start: 0, end: 10, exact,
+      body: 'First draft of a thought.', audience: { group: people.group.id },
+    });
+    await people.bob.api.post('/api/annotations', {
+      book_id: bookId, reply_to: note.id, body: 'An answer that stays.', audience: { group: people.group.id },
+    });
+    const alice = await newPage(world.browser, world.server);
+    await signIn(alice, people.alice);
+    await openChapter(alice, bookId, chapter);
+    const aliceMargin = margin(alice);
+    const card = aliceMargin.getByRole('article').filter({ hasText: 'First draft of a thought.' }).first();
+    await card.getByRole('button', { name: 'Edit' }).first().click();
+    await alice.getByLabel('Note').fill('Second draft, *better*.');
+    await alice.getByRole('button', { name: 'Save' }).click();
+    const edited = aliceMargin.getByRole('article').filter({ hasText: 'Second draft, better.' }).first();
+    await edited.locator('em', { hasText: 'better' }).waitFor();
+
+    await aliceMargin.getByRole('button', { name: 'Fold margin' }).click();
+    await aliceMargin.getByRole('button', { name: '2 notes' }).waitFor();
+    await aliceMargin.getByRole('button', { name: '2 notes' }).click();
+
+    await edited.getByRole('button', { name: 'Delete' }).first().click();
+    await alice.getByRole('dialog', { name: 'Delete this note?' }).getByRole('button', { name: 'Delete' }).click();
+    const tombstone = aliceMargin.getByRole('article').filter({ hasText: 'This note was deleted' });
+    await tombstone.waitFor();
+    await tombstone.getByText('An answer that stays.').waitFor();
+    assert.equal(await aliceMargin.getByText('Second draft').count(), 0);
+
+    // A moderator hides Bob's note: Bob still sees it, marked.
+    const other = await people.bob.api.post('/api/annotations', {
+      book_id: bookId, passage_id: passage.id, start: 0, end: 10, exact,
+      body: 'Something off topic.', audience: { group: people.group.id },
+    });
+    await people.alice.api.post(`/api/annotations/${other.id}/hide`, { hidden: true });
+    const bob = await newPage(world.browser, world.server);
+    await signIn(bob, people.bob);
+    await openChapter(bob, bookId, chapter);
+    const hidden = margin(bob).getByRole('article').filter({ hasText: 'Something off topic.' });
+    await hidden.getByText('Hidden by a moderator').waitFor();
+  } finally {
+    await world.stop();
+  }
+});

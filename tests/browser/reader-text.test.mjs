@@ -2,7 +2,7 @@
 // same walk the server does, code-point offsets, and positions mapped both ways.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { passageText, offsetOf, anchorOf, rangeOf } from '../../web/reader/text.js';
+import { passageText, offsetOf, anchorOf, rangeOf, sentencesOf } from '../../web/reader/text.js';
 
 const HTML = 'http://www.w3.org/1999/xhtml';
 
@@ -85,4 +85,12 @@ test('a selection over collapsed whitespace and across nodes maps to the slice',
   assert.equal(back.startContainer, i.firstChild);
   assert.equal(back.startOffset, 2);
   assert.equal(back.endOffset, 5);
+});
+
+test('sentences are anchors in code points', () => {
+  const p = h('p', { 'data-passage': 'c1p7' }, 'Tea 🍵 first. Then  the rest! Done');
+  const model = passageText(p);
+  const sentences = sentencesOf(model, 'en');
+  assert.deepEqual(sentences.map((s) => s.exact), ['Tea 🍵 first.', 'Then the rest!', 'Done']);
+  assert.deepEqual(sentences[1], { start: 13, end: 27, exact: 'Then the rest!' });
 });

@@ -10,6 +10,10 @@ function build() {
   dialog.innerHTML = `
     <form method="dialog" class="stack">
       <h2 id="note-editor-title"></h2>
+      <div class="part-row" hidden>
+        <label for="note-part">Quote</label>
+        <select id="note-part" name="part"></select>
+      </div>
       <blockquote class="quote"></blockquote>
       <label for="note-body">Note</label>
       <textarea id="note-body" name="body" rows="6" aria-describedby="note-body-help"></textarea>
@@ -39,13 +43,27 @@ function parseAudience(value) {
 }
 
 /**
- * Opens the editor; resolves with {body, audience, tags} once saved by `save` (which may
- * throw an ApiError: its message is shown and the dialog stays open), or null on cancel.
- * `groups` are mine ({id, name}); `allowed(value)` narrows the audiences (replies).
+ * Opens the editor; resolves with what `save` returns once it succeeds (it gets {body,
+ * audience, tags, part}, and may throw an ApiError: its message is shown and the dialog stays
+ * open), or null on cancel. `groups` are mine ({id, name}); `allowed(value)` narrows the
+ * audiences (replies); `parts` ([{label, quote}]), when given, offers what to quote (the whole
+ * passage or one of its sentences) and `part` is the index chosen.
  */
-export function openEditor({ title, quote, body = '', audience = 'private', tags = [], groups, allowed = () => true, save }) {
+export function openEditor({ title, quote, parts = null, body = '', audience = 'private', tags = [], groups, allowed = () => true, save }) {
   if (!dialog) build();
   const form = dialog.querySelector('form');
+  const partRow = form.querySelector('.part-row');
+  const partSelect = form.querySelector('#note-part');
+  partRow.hidden = !parts;
+  partSelect.replaceChildren(...(parts ?? []).map((part, i) => {
+    const option = document.createElement('option');
+    option.value = String(i);
+    option.textContent = part.label;
+    return option;
+  }));
+  partSelect.onchange = () => {
+    dialog.querySelector('.quote').textContent = parts[Number(partSelect.value)].quote;
+  };
   const select = form.querySelector('#note-audience');
   const hint = form.querySelector('.audience-hint');
   const error = form.querySelector('.editor-error');
@@ -92,6 +110,7 @@ export function openEditor({ title, quote, body = '', audience = 'private', tags
         body: form.body.value,
         audience: parseAudience(select.value),
         tags: form.tags.value.split(',').map((t) => t.trim()).filter(Boolean),
+        part: parts ? Number(partSelect.value) : null,
       };
       const saveButton = form.querySelector('[type=submit]');
       saveButton.disabled = true;

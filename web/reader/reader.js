@@ -4,7 +4,7 @@
 
 import { api, me, announce } from '../api.js';
 import { loadChapter, isVertical } from './chapter.js';
-import { passageText, context } from './text.js';
+import { passageText, context, sentencesOf } from './text.js';
 import { Painter } from './highlights.js';
 import { Toolbar, selectedAnchor, button } from './toolbar.js';
 import { openEditor, ask } from './editor.js';
@@ -303,13 +303,19 @@ class Reader {
     }
   }
 
-  async addNote(anchor, color) {
+  // `choices`: other anchors the reader may quote instead (a passage's sentences).
+  async addNote(anchor, color, choices = null) {
+    const options = choices && [anchor, ...choices];
     const saved = await openEditor({
       title: 'Write in the margin',
       quote: anchor.exact,
+      parts: options && options.map((a, i) => ({
+        label: i === 0 ? 'The whole passage' : `Sentence ${i}: ${a.exact.length > 60 ? `${a.exact.slice(0, 57)}…` : a.exact}`,
+        quote: a.exact,
+      })),
       groups: this.groups,
-      save: ({ body, audience, tags }) => api('/api/annotations', {
-        method: 'POST', body: this.anchorBody(anchor, { body, audience, tags, color }),
+      save: ({ body, audience, tags, part }) => api('/api/annotations', {
+        method: 'POST', body: this.anchorBody(options ? options[part] : anchor, { body, audience, tags, color }),
       }),
     });
     if (!saved) {
@@ -500,7 +506,10 @@ class Reader {
       announce('This passage has no text to annotate.', { assertive: true });
       return;
     }
-    this.addNote({ passage, start: 0, end: model.length, exact: model.text }, this.toolbar.color);
+    const lang = passage.closest('[lang]')?.getAttribute('lang') || undefined;
+    const sentences = sentencesOf(model, lang).map((s) => ({ passage, ...s }));
+    this.addNote({ passage, start: 0, end: model.length, exact: model.text }, this.toolbar.color,
+      sentences.length > 1 ? sentences : null);
   }
 
   movePassage(step) {

@@ -149,3 +149,22 @@ export function context(model, start, end, size = 32) {
     suffix: slice(model, end, Math.min(model.length, end + size)),
   };
 }
+
+/** The passage's sentences as anchors {start, end, exact}, in the passage's language. */
+export function sentencesOf(model, lang = undefined) {
+  if (typeof Intl === 'undefined' || !Intl.Segmenter) return [];
+  const segmenter = new Intl.Segmenter(lang, { granularity: 'sentence' });
+  const sentences = [];
+  let codePoints = 0;
+  let units = 0;
+  for (const { segment, index } of segmenter.segment(model.text)) {
+    codePoints += [...model.text.slice(units, index)].length;
+    units = index;
+    let start = codePoints;
+    let end = start + [...segment].length;
+    while (start < end && model.chars[start] === ' ') start++;
+    while (end > start && model.chars[end - 1] === ' ') end--;
+    if (end > start) sentences.push({ start, end, exact: slice(model, start, end) });
+  }
+  return sentences;
+}
