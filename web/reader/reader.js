@@ -89,6 +89,7 @@ class Reader {
     this.user = null;
     this.groups = [];
     this.revealed = new Set(); // passages revealed during this visit
+    this.reloads = 0;
   }
 
   failed = (error) => announce(error.message, { assertive: true });
@@ -124,6 +125,9 @@ class Reader {
     close.addEventListener('click', () => this.closeDrawer());
     this.marginHead.append(close);
 
+    // The notes come while the chapter is parsed and laid out.
+    const firstNotes = this.fetchNotes();
+    firstNotes.catch(() => {});
     const loaded = await Promise.all([
       loadChapter(this.host, this.bookId, this.chapter),
       user ? api('/api/groups').then((g) => g.items ?? g) : [],
@@ -161,7 +165,11 @@ class Reader {
     }
     this.watchLayout();
     this.watchKeys();
-    await this.reloadNotes();
+    try {
+      this.showNotes(await firstNotes);
+    } catch (e) {
+      this.failed(e);
+    }
     await this.goToStart(passageId);
     // For bench/reader.mjs: the frame after this one shows the text and its margin.
     requestAnimationFrame(() => setTimeout(() => performance.mark('scholia:reader-painted')));
@@ -254,21 +262,30 @@ class Reader {
 
   // --- Notes ---
 
-  async reloadNotes() {
-    if (!this.user && this.book.access !== 'public') return;
+  async fetchNotes() {
     const notes = [];
     let cursor = null;
+    do {
+      const page = await api(`/api/books/${this.bookId}/annotations?chapter=${this.chapter}&order=reading&limit=${PAGE_SIZE}` +
+        (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
+      notes.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return notes;
+  }
+
+  // Only the latest of overlapping reloads (quick changes of the choice) is shown.
+  async reloadNotes() {
+    const asked = ++this.reloads;
     try {
-      do {
-        const page = await api(`/api/books/${this.bookId}/annotations?chapter=${this.chapter}&order=reading&limit=${PAGE_SIZE}` +
-          (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
-        notes.push(...page.items);
-        cursor = page.next_cursor;
-      } while (cursor);
+      const notes = await this.fetchNotes();
+      if (asked === this.reloads) this.showNotes(notes);
     } catch (e) {
       this.failed(e);
-      return;
     }
+  }
+
+  showNotes(notes) {
     this.notes = notes;
     this.margin.setNotes(notes);
     this.painter.paint(notes, this.passageById);
