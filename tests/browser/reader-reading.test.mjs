@@ -1,0 +1,80 @@
+// Reading: the table of contents and the neighbouring chapters, search jumping to a passage,
+// the reading position following the reader to another device, and the display settings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, newPage, signIn, createUser, apiAs } from './helpers.mjs';
+import { openChapter } from './reader-fixtures.mjs';
+
+test('contents, neighbours, search to a passage, position across devices, display settings', async () => {
+  const world = await setup();
+  try {
+    const librarian = await apiAs(world.server, await createUser(world.server, 'lib', { role: 'librarian' }));
+    const { id: bookId } = await librarian.upload('moby-dick.epub', { access: 'public' });
+    const who = await createUser(world.server, 'ishmael', { displayName: 'Ishmael' });
+    const api = await apiAs(world.server, who);
+    const book = await api.get(`/api/books/${bookId}`);
+    const withText = book.chapters.filter((c) => c.passages > 20);
+    const chapter = withText[1].index;
+
+    const page = await newPage(world.browser, world.server);
+    await signIn(page, who);
+    await openChapter(page, bookId, chapter);
+    const toc = page.getByRole('navigation', { name: 'Table of contents' });
+    assert.ok(await toc.getByRole('link').count() > 10, 'the contents list the chapters');
+    await page.getByRole('link', { name: 'Next chapter' }).click();
+    await page.waitForURL(new RegExp(`/read/${bookId}/${chapter + 1}$`));
+    await page.locator('main.reader:not([aria-busy]) [data-passage]').first().waitFor();
+    await page.getByRole('link', { name: 'Previous chapter' }).click();
+    await page.waitForURL(new RegExp(`/read/${bookId}/${chapter}$`));
+    await page.locator('main.reader:not([aria-busy]) [data-passage]').first().waitFor();
+
+    // Search for a word far into another chapter and follow the result.
+    const far = withText[withText.length - 2];
+    const passages = await api.get(`/api/books/${bookId}/passages?chapter=${far.index}&limit=500`);
+    const target = passages.items[Math.floor(passages.items.length / 2)];
+    const words = target.text.split(/\W+/).filter((w) => w.length > 6).slice(0, 3).join(' ');
+    await page.locator('summary', { hasText: 'Search' }).click();
+    await page.getByLabel('Search in this book').fill(words);
+    await page.getByLabel('Search in this book').press('Enter');
+    const hit = page.locator(`.search-results a[href$="#${target.id}"]`);
+    await hit.click();
+    await page.waitForURL(new RegExp(`/read/${bookId}/${far.index}#${target.id}$`));
+    const passage = page.locator(`main [data-passage="${target.id}"]`);
+    await passage.waitFor();
+    await page.waitForFunction((id) => {
+      const p = document.querySelector('.chapter-host').shadowRoot.querySelector(`[data-passage="${id}"]`);
+      const r = p.getBoundingClientRect();
+      return r.top >= 0 && r.top < innerHeight;
+    }, target.id);
+
+    // The position is saved once scrolling stops, and restored in another browser.
+    await page.waitForFunction(async ([book, id]) => {
+      const r = await fetch(`/api/me/progress/${book}`);
+      return r.ok && (await r.json()).passage != null;
+    }, [bookId, target.id], { polling: 500, timeout: 10000 });
+    const saved = await api.get(`/api/me/progress/${bookId}`);
+    assert.equal(saved.chapter, far.index);
+    const elsewhere = await newPage(world.browser, world.server, { viewport: { width: 900, height: 700 } });
+    await signIn(elsewhere, who);
+    await openChapter(elsewhere, bookId, far.index);
+    await elsewhere.waitForFunction((id) => {
+      const p = document.querySelector('.chapter-host').shadowRoot.querySelector(`[data-passage="${id}"]`);
+      const r = p.getBoundingClientRect();
+      return r.bottom > 0 && r.top < innerHeight;
+    }, saved.passage);
+
+    // Display: a larger font and the dark theme apply at once and stay.
+    const size = () => page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.chapter-host').shadowRoot.querySelector('[data-passage]')).fontSize));
+    const before = await size();
+    await page.locator('summary', { hasText: 'Display' }).click();
+    await page.getByRole('button', { name: 'Larger text' }).click();
+    assert.ok(await size() > before, 'the text grew');
+    await page.getByLabel('Theme').selectOption({ label: 'Dark' });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    await page.reload();
+    await page.locator('main.reader:not([aria-busy]) [data-passage]').first().waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  } finally {
+    await world.stop();
+  }
+});
