@@ -57,8 +57,8 @@ test('setup link, admin grants librarian, librarian uploads one good and one bro
   const uploads = lib.getByRole('list', { name: 'Uploads' });
   const good = uploads.getByRole('listitem').filter({ hasText: 'alice.epub' });
   const bad = uploads.getByRole('listitem').filter({ hasText: 'x.epub' });
-  await good.getByText('Imported').waitFor();
-  await bad.getByText('Refused').waitFor();
+  await good.getByText('Imported', { exact: true }).waitFor();
+  await bad.getByText('Refused', { exact: true }).waitFor();
   assert.match(await bad.locator('.reason').innerText(), /refused: .{8,}/i, 'the server’s reason is shown');
   await lib.getByRole('table').getByRole('link', { name: /Alice/ }).waitFor();
 

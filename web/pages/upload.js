@@ -14,13 +14,16 @@ function plural(n, word) {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+// Every group by name, to choose which may read a book (librarians and admins may list them).
 async function allGroups() {
-  try {
-    return (await api('/api/groups?all=true')).items;
-  } catch (e) {
-    if (e.status !== 400 && e.status !== 403) throw e;
-    return (await api('/api/groups')).items; // a server that lists only one's own groups
-  }
+  const groups = [];
+  let cursor = null;
+  do {
+    const page = await api(`/api/groups?all=true&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    groups.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return groups.sort((x, y) => x.name.localeCompare(y.name));
 }
 
 // An access select plus the groups to pick when access is "groups"; `value()` reads both.
