@@ -146,8 +146,11 @@ const openPages = [];
 
 // A page in its own context (its own cookies) that records page errors, console errors and
 // any request leaving the server's origin; the test fails on any of them (see afterEach).
-export async function newPage(browser, server, { viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ baseURL: server.url, viewport, colorScheme });
+// `options` go to browser.newContext (viewport, colorScheme, reducedMotion...).
+export async function newPage(browser, server, options = {}) {
+  const context = await browser.newContext({
+    baseURL: server.url, viewport: { width: 1280, height: 900 }, colorScheme: 'light', ...options,
+  });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
