@@ -1,10 +1,10 @@
-// Every page passes axe-core's WCAG 2.1 A and AA rules (contrast included) in the light and
+// Every page, the reader's included, passes axe-core's WCAG 2.1 A and AA rules (contrast included) in the light and
 // the dark theme, and at 360 px wide.
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { setup, newPage, signIn, createUser, apiAs } from './helpers.mjs';
+import { setup, newPage, signIn, createUser, apiAs, chapterWithPassages, writeNote } from './helpers.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -28,7 +28,9 @@ test('the pages have no WCAG A/AA violations', async () => {
   const admin = await createUser(server, 'ada', { role: 'admin', displayName: 'Ada' });
   const member = await createUser(server, 'ben', { displayName: 'Ben' });
   const ada = await apiAs(server, admin);
-  await ada.upload('alice.epub', { access: 'signed_in' });
+  const alice = await ada.upload('alice.epub', { access: 'signed_in' });
+  const { chapter, passages } = await chapterWithPassages(ada, alice.id, 20);
+  await writeNote(ada, alice.id, passages[3], { body: 'A note in the margin' });
   await ada.upload('moby-dick.epub', { access: 'public' });
   const group = await ada.post('/api/groups', { name: 'Readers', description: 'A group.', rules: 'Be kind.', open: false });
   const { code } = await ada.post(`/api/groups/${group.id}/invites`, {});
@@ -52,6 +54,7 @@ test('the pages have no WCAG A/AA violations', async () => {
       ['/groups', (p) => p.getByRole('link', { name: 'Readers' })],
       [`/groups/${group.id}`, (p) => p.getByLabel('Invitation link').first()],
       ['/account', (p) => p.getByLabel('Role of Ben')],
+      [`/read/${alice.id}/${chapter}`, (p) => p.locator('main [data-passage]').first()],
     ]) {
       await page.goto(path);
       await ready(page).waitFor();
