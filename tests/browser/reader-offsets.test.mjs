@@ -43,7 +43,11 @@ async function noteOnSelection(page, api, bookId, passageId, from, to) {
   await page.getByRole('toolbar', { name: 'Annotate' }).getByRole('button', { name: 'Add note' }).click();
   await page.getByLabel('Note').fill(`On: ${selected}`);
   await page.getByRole('button', { name: 'Save' }).click();
-  await page.getByRole('complementary', { name: 'Margin' }).getByRole('article').filter({ hasText: `On: ${selected}` }).first().waitFor();
+  // Saved (the note is in the margin), or refused: then the editor says why.
+  const card = page.getByRole('complementary', { name: 'Margin' }).getByRole('article').filter({ hasText: `On: ${selected}` }).first();
+  const refusal = page.getByRole('dialog').getByRole('alert');
+  await card.or(refusal.filter({ hasText: /./ })).waitFor();
+  if (await refusal.isVisible()) assert.fail(`the server refused the note: ${await refusal.textContent()}`);
   const notes = await api.get(`/api/books/${bookId}/annotations?passage=${encodeURIComponent(passageId)}`);
   const note = notes.items.find((n) => n.body === `On: ${selected}`);
   assert.ok(note, 'the note was stored');
@@ -96,29 +100,45 @@ test('offsets round-trip on vertical Japanese with ruby', async () => {
   }
 });
 
+// Uploads the test's own EPUB (emoji, combining marks, ruby) and opens its one chapter.
+async function marksBook(world, dir) {
+  const file = path.join(dir, 'marks.epub');
+  await writeEmojiEpub(file);
+  const opened = await reader(world, file);
+  const passages = await opened.api.get(`/api/books/${opened.bookId}/passages?chapter=0&limit=50`);
+  await openChapter(opened.page, opened.bookId, 0);
+  return { ...opened, passages: passages.items };
+}
+
 test('offsets round-trip on emoji and combining marks', async () => {
   const world = await setup();
   const dir = await mkdtemp(path.join(tmpdir(), 'scholia-epub-'));
   try {
-    const file = path.join(dir, 'marks.epub');
-    await writeEmojiEpub(file);
-    const { bookId, api, page } = await reader(world, file);
-    const passages = await api.get(`/api/books/${bookId}/passages?chapter=0&limit=50`);
-    const passage = passages.items.find((p) => p.text === EMOJI_PASSAGE);
+    const { bookId, api, page, passages } = await marksBook(world, dir);
+    const passage = passages.find((p) => p.text === EMOJI_PASSAGE);
     assert.ok(passage, `a passage reads ${EMOJI_PASSAGE}`);
-    await openChapter(page, bookId, 0);
     // UTF-16 offsets: from the 🍵 (4) to past "e\u0301tudes" (index of ","), emoji and marks inside.
     const end = EMOJI_PASSAGE.indexOf(',');
     const note = await noteOnSelection(page, api, bookId, passage.id, 4, end);
     assert.equal(note.exact, EMOJI_PASSAGE.slice(4, end));
     assert.equal(note.start, [...EMOJI_PASSAGE.slice(0, 4)].length);
     assert.equal(note.end, [...EMOJI_PASSAGE.slice(0, end)].length);
+  } finally {
+    await world.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
-    // The ruby passage: its reading is not part of the text, its spaces collapse.
-    const ruby = passages.items.find((p) => p.text.startsWith('Before'));
+test('offsets round-trip across ruby in horizontal text', async () => {
+  const world = await setup();
+  const dir = await mkdtemp(path.join(tmpdir(), 'scholia-epub-'));
+  try {
+    const { bookId, api, page, passages } = await marksBook(world, dir);
+    // The reading is not part of the text, the spaces collapse.
+    const ruby = passages.find((p) => p.text.startsWith('Before'));
     assert.equal(ruby.text, 'Before 漢字 after, with spaces and a nested inline run.');
-    const second = await noteOnSelection(page, api, bookId, ruby.id, 0, 15);
-    assert.equal(second.exact, 'Before 漢字 after');
+    const note = await noteOnSelection(page, api, bookId, ruby.id, 0, 15);
+    assert.equal(note.exact, 'Before 漢字 after');
   } finally {
     await world.stop();
     await rm(dir, { recursive: true, force: true });
