@@ -6,7 +6,7 @@ import { api } from '../api.js';
 const MODES = [['none', 'None'], ['groups', 'My groups'], ['everyone', 'Everyone']];
 
 /** The margin that applies to `bookId` from GET /api/me/preferences' answer. */
-export function effective(preferences, bookId) {
+function effective(preferences, bookId) {
   const own = preferences.books?.[bookId];
   return {
     margin: own?.margin ?? preferences.margin,
