@@ -78,3 +78,35 @@ test('contents, neighbours, search to a passage, position across devices, displa
     await world.stop();
   }
 });
+
+test('on a narrow screen the margin is a drawer', async () => {
+  const world = await setup();
+  try {
+    const librarian = await apiAs(world.server, await createUser(world.server, 'lib', { role: 'librarian' }));
+    const { id: bookId } = await librarian.upload('alice.epub', { access: 'public' });
+    const who = await createUser(world.server, 'nora', { displayName: 'Nora' });
+    const api = await apiAs(world.server, who);
+    const book = await api.get(`/api/books/${bookId}`);
+    const chapter = book.chapters.find((c) => c.passages > 20).index;
+    const passages = await api.get(`/api/books/${bookId}/passages?chapter=${chapter}&limit=500`);
+    const first = passages.items.find((p) => [...p.text].length > 20);
+    await api.post('/api/annotations', {
+      book_id: bookId, passage_id: first.id, start: 0, end: 5, exact: [...first.text].slice(0, 5).join(''), body: 'Small screens too.',
+    });
+    const page = await newPage(world.browser, world.server, { viewport: { width: 360, height: 740 } });
+    await signIn(page, who);
+    await openChapter(page, bookId, chapter, `#${first.id}`);
+    const margin = page.getByRole('complementary', { name: 'Margin' });
+    assert.equal(await margin.count(), 0, 'the drawer starts closed');
+    const toggle = page.getByRole('button', { name: /^Margin/ });
+    await toggle.click();
+    await margin.getByRole('article').filter({ hasText: 'Small screens too.' }).waitFor();
+    const box = await margin.boundingBox();
+    assert.ok(box.width <= 360, 'the drawer fits the screen');
+    await margin.getByRole('button', { name: 'Close margin' }).click();
+    await margin.waitFor({ state: 'hidden' });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  } finally {
+    await world.stop();
+  }
+});
