@@ -117,3 +117,41 @@ test('the shell: skip link, help dialog on ?, deep links on reload, unknown page
   await page.goto('/read/no-such-book');
   await page.getByRole('heading', { name: 'Page not found' }).waitFor();
 });
+
+test('keyboard only: sign in, reach a page from the header, focus always visible', async () => {
+  const { server, browser } = env;
+  const user = await createUser(server, 'kira', { displayName: 'Kira' });
+  const page = await newPage(browser, server);
+  await page.goto('/');
+  await page.getByRole('form', { name: 'Sign in' }).waitFor();
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    return {
+      name: el.labels?.[0]?.textContent ?? el.textContent.trim(),
+      outline: getComputedStyle(el).outlineStyle,
+      tag: el.localName,
+    };
+  });
+  const tabTo = async (name, key = 'Tab') => {
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press(key);
+      const f = await focused();
+      assert.notEqual(f.outline, 'none', `focus on ${f.tag} “${f.name}” is visible`);
+      if (f.name === name) return;
+    }
+    assert.fail(`${name} is not reachable with ${key}`);
+  };
+  await tabTo('Username');
+  await page.keyboard.type(user.username);
+  await tabTo('Password');
+  await page.keyboard.type(user.password);
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Library' }).waitFor();
+  await page.waitForFunction(() => document.activeElement?.localName === 'h1');
+  await tabTo('Groups', 'Shift+Tab');
+  await page.keyboard.press('Enter');
+  // Once the page has loaded, focus moves to its heading (a screen reader reads it out).
+  await page.waitForFunction(() => document.activeElement?.localName === 'h1');
+  assert.equal((await focused()).name, 'Study groups');
+});
