@@ -625,12 +625,19 @@ class Reader {
     this.listen(window, 'scroll', () => this.margin.scheduleRender(), { passive: true });
     this.listen(this.aside, 'scroll', () => this.margin.scheduleRender(), { passive: true });
     let frame = 0;
-    const relayout = () => {
+    // A new width reflows the cards, so they are drawn again; the text growing (an image
+    // loaded, a font) only moves them, and a focused card keeps its focus.
+    let redrawing = false;
+    const relayout = (redraw) => {
+      redrawing ||= redraw;
       cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => this.relayout());
+      frame = requestAnimationFrame(() => {
+        this.relayout(redrawing);
+        redrawing = false;
+      });
     };
-    this.listen(window, 'resize', relayout);
-    const observer = new ResizeObserver(relayout);
+    this.listen(window, 'resize', () => relayout(true));
+    const observer = new ResizeObserver(() => relayout(false));
     observer.observe(this.host);
     this.cleanups.push(() => observer.disconnect());
     const narrow = matchMedia(NARROW);
@@ -643,8 +650,9 @@ class Reader {
     setDrawer();
   }
 
-  relayout() {
-    this.margin.setMode({});
+  relayout(redraw = true) {
+    if (redraw) this.margin.setMode({});
+    else this.margin.layout();
     this.painter.redraw();
     const active = this.passageById.get(this.activeId);
     if (active && !this.annotatePassage.hidden) this.placeAnnotateButton(active);
