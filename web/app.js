@@ -5,6 +5,8 @@ import { api, me, setMe, announce } from './api.js';
 
 const main = document.getElementById('main');
 const nav = document.querySelector('.app-nav');
+const menu = document.querySelector('.menu-toggle');
+const header = document.querySelector('.app-header');
 
 // [pattern, loader]: a loader receives the URL's parts and returns the page's module and
 // the arguments for its mount function.
@@ -97,6 +99,7 @@ async function renderNav() {
     announce(e.message, { assertive: true });
   }
   nav.replaceChildren();
+  setMenu(false);
   const link = (href, text) => {
     const a = document.createElement('a');
     a.href = href;
@@ -104,6 +107,7 @@ async function renderNav() {
     if (location.pathname === href) a.setAttribute('aria-current', 'page');
     return a;
   };
+  menu.hidden = !user;
   if (!user) {
     if (location.pathname !== '/') nav.append(link('/', 'Sign in'));
     return;
@@ -121,6 +125,19 @@ async function renderNav() {
   out.addEventListener('click', signOut);
   nav.append(who, out);
 }
+
+// On a narrow screen the site links fold behind a Menu button, leaving the page the room.
+function setMenu(open) {
+  header.classList.toggle('menu-open', open);
+  menu.setAttribute('aria-expanded', String(open));
+}
+menu.addEventListener('click', () => setMenu(!header.classList.contains('menu-open')));
+header.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && header.classList.contains('menu-open')) {
+    setMenu(false);
+    menu.focus();
+  }
+});
 
 async function signOut() {
   try {

@@ -234,7 +234,8 @@ export async function signIn(page, { username, password }) {
   await form.getByLabel('Username').fill(username);
   await form.getByLabel('Password').fill(password);
   await form.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  // Attached, not visible: on a narrow screen it sits behind the Menu button.
+  await page.getByRole('button', { name: 'Sign out', includeHidden: true }).waitFor({ state: 'attached' });
 }
 
 // Everything one scenario usually needs, torn down by the returned stop().

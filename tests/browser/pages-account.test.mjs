@@ -155,3 +155,25 @@ test('keyboard only: sign in, reach a page from the header, focus always visible
   await page.waitForFunction(() => document.activeElement?.localName === 'h1');
   assert.equal((await focused()).name, 'Study groups');
 });
+
+test('on a 360 px screen the site links fold behind Menu', async () => {
+  const { server, browser } = env;
+  const user = await createUser(server, 'nina');
+  const page = await newPage(browser, server, { viewport: { width: 360, height: 740 } });
+  await signIn(page, user);
+  const menu = page.getByRole('button', { name: 'Menu' });
+  const groups = page.getByRole('link', { name: 'Groups' });
+  assert.equal(await groups.isVisible(), false);
+  assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+  await menu.click();
+  assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+  await groups.focus();
+  await page.keyboard.press('Escape');
+  assert.equal(await groups.isVisible(), false);
+  assert.equal(await menu.evaluate((el) => el === document.activeElement), true);
+  await menu.click();
+  await groups.click();
+  await page.getByRole('heading', { level: 1, name: 'Study groups' }).waitFor();
+  assert.equal(await groups.isVisible(), false, 'the menu folds again on the new page');
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 360, 'nothing is wider than the screen');
+});
