@@ -3,7 +3,7 @@
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, newPage, signIn, createUser, startServer } from './helpers.mjs';
+import { setup, newPage, signIn, createUser, startServer, apiAs } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -27,12 +27,19 @@ test('a wrong password is answered in words; sign out returns to the sign-in for
   await page.getByRole('form', { name: 'Sign in' }).waitFor();
 });
 
-test('account: preferences, token, export, delete', async () => {
+test('account: unmute, preferences, token, export, delete', async () => {
   const { server, browser } = env;
   const user = await createUser(server, 'carla', { displayName: 'Carla' });
+  const loud = await apiAs(server, await createUser(server, 'lou', { displayName: 'Loud Lou' }));
+  const carla = await apiAs(server, user);
+  await carla.post('/api/me/mutes', { user_id: loud.user.id });
   const page = await newPage(browser, server);
   await signIn(page, user);
   await page.getByRole('link', { name: 'Account' }).click();
+
+  await page.getByRole('button', { name: 'Unmute Loud Lou' }).click();
+  await page.getByText('Nobody. Mute a person').waitFor();
+  assert.deepEqual((await carla.get('/api/me/mutes')).items, []);
 
   await page.getByRole('radio', { name: 'Everyone' }).check();
   await page.getByLabel('My reading first').check();
