@@ -69,8 +69,24 @@ async function measure(browser, server, reader, url) {
       .filter((p) => /\.(js|css)$/.test(p) && !p.startsWith('/api/'))
       .map(async (p) => [p, (await (await fetch(p)).arrayBuffer()).byteLength]))));
   }
+  // Scrolling through the chapter half a screen at a time: the slowest step (two frames, so
+  // the margin has drawn what came into view) and the tasks over 50 ms.
+  const scroll = await page.evaluate(async () => {
+    const long = [];
+    const observer = new PerformanceObserver((list) => long.push(...list.getEntries()));
+    observer.observe({ type: 'longtask' });
+    const steps = [];
+    for (let i = 0; i < 40; i++) {
+      const start = performance.now();
+      window.scrollBy(0, innerHeight / 2);
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      steps.push(performance.now() - start);
+    }
+    observer.disconnect();
+    return { slowest: Math.max(...steps), median: steps.sort((a, b) => a - b)[20], long: long.length };
+  });
   await context.close();
-  return { times, median: median(times), cards, bytes };
+  return { times, median: median(times), cards, bytes, scroll };
 }
 
 const server = await startServer({ database });
@@ -101,6 +117,7 @@ try {
     seeded = notes;
     const result = await measure(browser, server, reader, url);
     console.log(`${notes} notes: median ${result.median.toFixed(0)} ms (runs ${result.times.map((t) => t.toFixed(0)).join(', ')}); ${result.cards} cards drawn`);
+    console.log(`  scrolling: step median ${result.scroll.median.toFixed(0)} ms, slowest ${result.scroll.slowest.toFixed(0)} ms, ${result.scroll.long} tasks over 50 ms`);
     if (notes === 500) {
       const app = [...result.bytes];
       const js = app.filter(([p]) => p.endsWith('.js')).reduce((n, [, b]) => n + b, 0);
