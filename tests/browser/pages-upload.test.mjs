@@ -3,6 +3,7 @@
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setup, newPage, signIn, createUser, apiAs, FIXTURES } from './helpers.mjs';
 
@@ -50,6 +51,30 @@ test('change a book’s access to one group, then delete it', async () => {
   await page.getByRole('button', { name: /Delete “Metamorphosis.*” for good/ }).click();
   await page.getByText(/Metamorphosis.* deleted/).waitFor();
   assert.equal((await ina.get('/api/books')).items.length, 0);
+});
+
+test('several EPUBs dropped at once each get their own progress and result', async () => {
+  const { server, browser } = env;
+  const librarian = await createUser(server, 'dora', { role: 'librarian' });
+  const page = await newPage(browser, server);
+  await signIn(page, librarian);
+  await page.goto('/upload');
+  const files = await Promise.all(['wasteland.epub', 'trees.epub'].map(async (name) => ({
+    name, bytes: [...await readFile(path.join(FIXTURES, name))],
+  })));
+  const zone = page.locator('.dropzone');
+  const transfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: 'application/epub+zip' }));
+    return dt;
+  }, files);
+  await zone.dispatchEvent('dragover', { dataTransfer: transfer });
+  await zone.dispatchEvent('drop', { dataTransfer: transfer });
+  const uploads = page.getByRole('list', { name: 'Uploads' });
+  for (const { name } of files) {
+    await uploads.getByRole('listitem').filter({ hasText: name }).getByText('Imported', { exact: true }).waitFor();
+  }
+  assert.equal(await uploads.getByRole('listitem').count(), 2);
 });
 
 test('a reader is told the upload page is for librarians', async () => {
