@@ -205,3 +205,30 @@ test('edit, delete to a tombstone, a hidden note, and the folded margin’s coun
     await world.stop();
   }
 });
+
+test('For all books: off, the choice is this book’s override; on again, the account’s default', async () => {
+  const { world, people, chapter } = await twoReaders('sqlite');
+  try {
+    const bob = await newPage(world.browser, world.server);
+    await signIn(bob, people.bob);
+    await openChapter(bob, people.bookId, chapter);
+    const bobMargin = margin(bob);
+    const forAll = bobMargin.getByRole('checkbox', { name: 'For all books' });
+    assert.equal(await forAll.isChecked(), true, 'no override at first');
+    await forAll.uncheck();
+    await bobMargin.getByRole('radio', { name: 'None' }).check();
+    await bob.waitForLoadState('networkidle');
+    let preferences = await people.bob.api.get('/api/me/preferences');
+    assert.equal(preferences.margin, 'groups', 'the account keeps its default');
+    assert.equal(preferences.books[people.bookId].margin, 'none');
+
+    await forAll.check();
+    await bobMargin.getByRole('radio', { name: 'Everyone' }).check();
+    await bob.waitForLoadState('networkidle');
+    preferences = await people.bob.api.get('/api/me/preferences');
+    assert.equal(preferences.books[people.bookId], undefined, 'the override is gone');
+    assert.equal(preferences.margin, 'everyone');
+  } finally {
+    await world.stop();
+  }
+});
