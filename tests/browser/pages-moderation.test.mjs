@@ -9,7 +9,7 @@ let env;
 before(async () => { env = await setup(); });
 after(async () => { await env?.stop(); });
 
-test('hide and unhide a reported note from the group page', async () => {
+test('hide and unhide a reported note from the group page; name a facilitator', async () => {
   const { server, browser } = env;
   const lib = await apiAs(server, await createUser(server, 'lena', { role: 'librarian' }));
   const owner = await createUser(server, 'olga', { displayName: 'Olga' });
@@ -41,4 +41,10 @@ test('hide and unhide a reported note from the group page', async () => {
   await report.getByRole('button', { name: 'Unhide note' }).click();
   await report.getByRole('button', { name: 'Hide note' }).waitFor();
   assert.equal(await visibleToCleo(), true);
+
+  // The owner makes a member facilitator from the members list.
+  await page.getByRole('button', { name: 'Make Cleo facilitator' }).click();
+  await page.getByRole('region', { name: 'Members' }).getByRole('button', { name: 'Make Cleo member' }).waitFor();
+  const roles = (await olga.get(`/api/groups/${group.id}/members`)).items;
+  assert.equal(roles.find((m) => m.display_name === 'Cleo').role, 'facilitator');
 });
