@@ -69,9 +69,15 @@ export async function render({ focus = false } = {}) {
     mounted = (await page.mount(main, ...route.params)) ?? null;
   } catch (e) {
     if (id !== renderId) return;
+    if (e.status === 401 && (await me())) {
+      // The session ended (signed out elsewhere, expired): show the page as signed out.
+      setMe(null);
+      return render({ focus });
+    }
     main.replaceChildren();
     const h1 = document.createElement('h1');
-    h1.textContent = 'Something went wrong';
+    h1.textContent = e.status === 404 ? 'Not found' : 'Something went wrong';
+    document.title = `${h1.textContent} · Scholia`;
     const p = document.createElement('p');
     p.textContent = e.message;
     main.append(h1, p);

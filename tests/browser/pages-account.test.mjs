@@ -123,6 +123,22 @@ test('the shell: skip link, help dialog on ?, deep links on reload, unknown page
 
   await page.goto('/read/no-such-book');
   await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+
+  // A group one may not see answers in words.
+  const owner = await apiAs(server, await createUser(server, 'owen'));
+  const hidden = await owner.post('/api/groups', { name: 'Private circle', description: '', rules: '', open: false });
+  await page.goto(`/groups/${hidden.id}`);
+  await page.getByRole('heading', { level: 1, name: 'Not found' }).waitFor();
+  await page.getByText(/group/i).first().waitFor();
+
+  // When the session ends elsewhere, the next page asks to sign in again.
+  await page.getByRole('link', { name: 'Account' }).waitFor();
+  await page.evaluate(async () => {
+    const me = await (await fetch('/api/me')).json();
+    await fetch('/api/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': me.csrf_token } });
+  });
+  await page.getByRole('link', { name: 'Groups' }).click();
+  await page.getByRole('form', { name: 'Sign in' }).waitFor();
 });
 
 test('keyboard only: sign in, reach a page from the header, focus always visible', async () => {
