@@ -110,3 +110,30 @@ test('on a narrow screen the margin is a drawer', async () => {
     await world.stop();
   }
 });
+
+test('the book’s own links open their chapter in the reader, at their target', async () => {
+  const world = await setup();
+  try {
+    const librarian = await apiAs(world.server, await createUser(world.server, 'lib', { role: 'librarian' }));
+    const { id: bookId } = await librarian.upload('internallinks.epub', { access: 'public' });
+    const who = await createUser(world.server, 'lena', { displayName: 'Lena' });
+    const api = await apiAs(world.server, who);
+    const book = await api.get(`/api/books/${bookId}`);
+    const from = book.chapters.find((c) => c.href.endsWith('0001.xhtml'));
+    const notes = book.chapters.find((c) => c.href.endsWith('xnotes.xhtml'));
+    const page = await newPage(world.browser, world.server);
+    await signIn(page, who);
+    await openChapter(page, bookId, from.index);
+    await page.locator(`main a[href*="/chapters/${notes.index}#"]`).first().click();
+    await page.waitForURL(new RegExp(`/read/${bookId}/${notes.index}#`));
+    await page.locator('main.reader:not([aria-busy]) [data-passage]').first().waitFor();
+    const target = decodeURIComponent(new URL(page.url()).hash.slice(1));
+    await page.waitForFunction((id) => {
+      const el = document.querySelector('.chapter-host').shadowRoot.getElementById(id);
+      const r = el?.getBoundingClientRect();
+      return r && r.top >= 0 && r.top < innerHeight;
+    }, target);
+  } finally {
+    await world.stop();
+  }
+});

@@ -3,6 +3,7 @@
 // selection or by passage, and the margin with the reader's choice of whose notes to see.
 
 import { api, me, announce } from '../api.js';
+import { navigate } from '../app.js';
 import { loadChapter, isVertical } from './chapter.js';
 import { passageText, context, sentencesOf } from './text.js';
 import { Painter } from './highlights.js';
@@ -472,12 +473,25 @@ class Reader {
     this.listen(this.root, 'click', (e) => {
       const passage = e.target.closest?.('[data-passage]');
       if (passage && !selectedAnchor(this.root)) this.setActive(passage, { focus: false, button: false });
-      const link = e.target.closest?.('a[href^="#"]');
-      if (link) {
-        e.preventDefault();
-        this.scrollTo(decodeURIComponent(link.getAttribute('href').slice(1)), { focus: true });
-      }
+      const link = e.target.closest?.('a[href]');
+      if (link && !e.defaultPrevented && e.button === 0 && !e.ctrlKey && !e.metaKey && !e.shiftKey) this.follow(link, e);
     });
+  }
+
+  // The book's own links name chapters by their API URL: they open in the reader instead.
+  follow(link, event) {
+    const url = new URL(link.getAttribute('href'), location.href);
+    const fragment = decodeURIComponent(url.hash.slice(1));
+    const chapter = url.origin === location.origin &&
+      url.pathname.match(new RegExp(`^/api/books/${this.bookId}/chapters/(\\d+)$`));
+    if (link.getAttribute('href').startsWith('#') || (chapter && Number(chapter[1]) === this.chapter)) {
+      event.preventDefault();
+      if (fragment) history.pushState(null, '', `#${encodeURIComponent(fragment)}`);
+      this.scrollTo(fragment, { focus: true });
+    } else if (chapter) {
+      event.preventDefault();
+      navigate(`/read/${this.bookId}/${chapter[1]}${fragment ? `#${encodeURIComponent(fragment)}` : ''}`);
+    }
   }
 
   setActive(passage, { focus = true, button: showButton = true } = {}) {
