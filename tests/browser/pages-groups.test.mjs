@@ -1,6 +1,7 @@
 // Study groups as people use them: an owner starts a group and copies an invitation link; a
 // reader opens it signed out, signs in there, reads the rules and joins only after accepting
-// them; leaving with "Withdraw" takes the reader's notes out of the others' margins.
+// them; leaving with "Withdraw" takes the reader's notes out of the others' margins; the owner
+// edits the rules that the next invitation shows.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,3 +86,29 @@ async function scenario({ server, browser }) {
   assert.equal(mine.items.length, 1, 'Ben keeps his note');
   assert.equal(mine.items[0].audience, 'private');
 }
+
+test('the owner edits the ground rules; the invitation shows the new ones', async (t) => {
+  const env = await setup();
+  t.after(() => env.stop());
+  const { server, browser } = env;
+  const owner = await createUser(server, 'olga', { displayName: 'Olga' });
+  const olga = await apiAs(server, owner);
+  const group = await olga.post('/api/groups', { name: 'Night owls', description: 'Late reading.', rules: 'Old rules.', open: false });
+  const { code } = await olga.post(`/api/groups/${group.id}/invites`, {});
+  const page = await newPage(browser, server);
+  await signIn(page, owner);
+  await page.goto(`/groups/${group.id}`);
+  await page.getByRole('button', { name: 'Edit group' }).click();
+  await page.getByLabel('Ground rules').fill('New rules: no spoilers.');
+  await page.getByLabel('Open: any signed-in reader may join').check();
+  await page.getByRole('button', { name: 'Save group' }).click();
+  await page.getByText('New rules: no spoilers.').waitFor();
+  await page.getByText('Open: any signed-in reader may join.').waitFor();
+  const saved = await olga.get(`/api/groups/${group.id}`);
+  assert.equal(saved.rules, 'New rules: no spoilers.');
+  assert.equal(saved.open, true);
+
+  const visitor = await newPage(browser, server);
+  await visitor.goto(`/join/${code}`);
+  await visitor.getByText('New rules: no spoilers.').waitFor();
+});
