@@ -13,7 +13,8 @@ const SHADOW_CSS = `
   margin: 0 !important;
   overflow-wrap: break-word;
 }
-.scholia-chapter[data-vertical] { overflow-x: auto; max-height: 75vh; padding: 0 0 1rem; }
+/* Vertical lines fill the column and scroll sideways within it, not past the margin. */
+.scholia-chapter[data-vertical] { width: 100%; max-width: 100% !important; box-sizing: border-box; overflow-x: auto; max-height: 75vh; padding: 0 0 1rem; }
 [data-epub-body] { margin: 0 !important; background: transparent !important; color: inherit !important; }
 img, svg, video { max-width: 100%; height: auto; }
 a { color: var(--reader-link, #1d4f91); }
