@@ -127,6 +127,7 @@ class Reader {
     this.marginHead.append(close);
 
     // The notes come while the chapter is parsed and laid out.
+    const firstAsk = ++this.reloads;
     const firstNotes = this.fetchNotes();
     firstNotes.catch(() => {});
     const loaded = await Promise.all([
@@ -167,7 +168,8 @@ class Reader {
     this.watchLayout();
     this.watchKeys();
     try {
-      this.showNotes(await firstNotes);
+      const notes = await firstNotes;
+      if (firstAsk === this.reloads) this.showNotes(notes);
     } catch (e) {
       this.failed(e);
     }
