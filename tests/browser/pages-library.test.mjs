@@ -48,4 +48,13 @@ test('books, search and continue reading', async () => {
   const cont = page.getByRole('region', { name: 'Continue reading' });
   await cont.getByRole('link', { name: /Alice/ }).click();
   await page.waitForURL(new RegExp(`/read/${alice.id}/${chapter}#${passages[5].id}$`));
+
+  // In the reader, ? lists the reader's shortcuts after the shell's.
+  await page.locator('main [data-passage]').first().waitFor();
+  await page.keyboard.press('Shift+Slash');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await help.getByText('Show this list of shortcuts').waitFor();
+  await help.getByText(/annotate the whole passage/i).waitFor();
+  await help.getByRole('button', { name: 'Close' }).click();
+  await help.waitFor({ state: 'hidden' });
 });
