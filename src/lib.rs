@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cli_import;
 pub mod config;
+pub mod demo;
 pub mod epub;
 pub mod import;
 pub mod markdown;

@@ -32,7 +32,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web service (SQLite in the data directory unless DATABASE_URL says otherwise).
-    Serve,
+    Serve {
+        /// On an empty database, first import a few public-domain books and create two demo
+        /// readers in a study group with notes (skipped, with a message, on any other).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Manage accounts.
@@ -97,8 +102,11 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::from_args(&cli.global)?;
     match cli.command {
-        Command::Serve => {
+        Command::Serve { demo } => {
             let state = AppState::open(config).await?;
+            if demo {
+                seed_demo(&state).await?;
+            }
             announce_setup_link(&state).await?;
             app::serve(state).await?;
         }
@@ -169,14 +177,39 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// On a server without accounts, prints a fresh one-time link that creates the first (admin)
-/// account: in the log, and as a plain line on standard output for whoever started it.
+/// Seeds the demo and prints the readers' logins, or says why it did not.
+async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+    let Some(demo) = scholia::demo::seed(&state.store, &state.config.epub_limits).await? else {
+        tracing::warn!("--demo: the database is not empty, so no demo was added");
+        println!("Demo: skipped, the database is not empty (it is served as it is).");
+        return Ok(());
+    };
+    let titles: Vec<&str> = demo.books.iter().map(|(_, title)| title.as_str()).collect();
+    tracing::info!(books = ?titles, "demo seeded");
+    println!("Demo: imported {}.", titles.join("; "));
+    println!(
+        "Demo: readers in the study group \"{}\" (username / password); sign in at {}/",
+        scholia::demo::GROUP_NAME,
+        state.config.base_url()
+    );
+    for reader in &demo.readers {
+        println!(
+            "  {} / {}  ({})",
+            reader.username, reader.password, reader.display_name
+        );
+    }
+    Ok(())
+}
+
+/// On a server without an admin (a new one has no account at all), prints a fresh one-time
+/// link that creates the admin account: in the log, and as a plain line on standard output
+/// for whoever started it.
 async fn announce_setup_link(state: &AppState) -> anyhow::Result<()> {
     let Some(token) = state.store.issue_setup_token().await? else {
         return Ok(());
     };
     let url = format!("{}/setup/{token}", state.config.base_url());
-    tracing::info!(%url, "no account yet: open the setup link to create the admin account");
+    tracing::info!(%url, "no admin yet: open the setup link to create the admin account");
     println!("First run: open {url} to create the admin account (valid for 24 hours).");
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! `scholia serve` on an empty database as an operator sees it: the setup link it prints
-//! creates the admin account.
+//! creates the admin account; with `--demo`, the demo readers it prints can sign in.
 
 mod common;
 
@@ -22,11 +22,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(data_dir: &str, addr: &str) -> Self {
+    fn start(data_dir: &str, addr: &str, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_scholia"))
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "warn")
             .args(["serve", "--data-dir", data_dir, "--addr", addr])
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start scholia serve");
@@ -58,13 +59,24 @@ impl Server {
 
     /// The setup link, once it is printed.
     fn setup_link(&self) -> String {
+        self.lines_until(|line| setup_link(line).is_some())
+            .last()
+            .and_then(|line| setup_link(line))
+            .unwrap()
+    }
+
+    /// The lines printed up to and including the first that `last` accepts.
+    fn lines_until(&self, last: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut lines = Vec::new();
         loop {
             let line = self
                 .stdout
-                .recv_timeout(Duration::from_secs(10))
-                .expect("a setup link on stdout");
-            if let Some(link) = setup_link(&line) {
-                return link;
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("printed only {lines:?}"));
+            let done = last(&line);
+            lines.push(line);
+            if done {
+                return lines;
             }
         }
     }
@@ -77,6 +89,14 @@ impl Server {
             .unwrap();
         assert!(self.child.wait().unwrap().success());
         self.stdout.iter().collect()
+    }
+}
+
+/// A failed test must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -94,7 +114,7 @@ async fn first_start_prints_a_setup_link_that_creates_the_admin() {
     let data = data.to_str().unwrap();
     let addr = free_addr();
 
-    let mut server = Server::start(data, &addr);
+    let mut server = Server::start(data, &addr, &[]);
     server.wait_until_up(&addr).await;
     let first = server.setup_link();
     assert!(
@@ -104,7 +124,7 @@ async fn first_start_prints_a_setup_link_that_creates_the_admin() {
     server.stop();
 
     // Still no account: a new start prints a fresh link, and only that one works.
-    let mut server = Server::start(data, &addr);
+    let mut server = Server::start(data, &addr, &[]);
     server.wait_until_up(&addr).await;
     let link = server.setup_link();
     assert_ne!(link, first);
@@ -138,12 +158,90 @@ async fn first_start_prints_a_setup_link_that_creates_the_admin() {
     assert_eq!(me["role"], "admin");
     server.stop();
 
-    // With an account, no link is printed any more.
-    let mut server = Server::start(data, &addr);
+    // With an admin, no link is printed any more.
+    let mut server = Server::start(data, &addr, &[]);
     server.wait_until_up(&addr).await;
     let printed = server.stop();
     assert!(
         printed.iter().all(|line| setup_link(line).is_none()),
         "{printed:?}"
+    );
+}
+
+#[tokio::test]
+async fn demo_prints_readers_who_can_sign_in_and_the_admin_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let addr = free_addr();
+
+    let mut server = Server::start(data, &addr, &["--demo"]);
+    server.wait_until_up(&addr).await;
+    let printed = server.lines_until(|line| setup_link(line).is_some());
+    // "  ada / PASSWORD  (Ada)"
+    let logins: Vec<(String, String)> = printed
+        .iter()
+        .filter_map(|line| {
+            let (username, rest) = line.strip_prefix("  ")?.split_once(" / ")?;
+            Some((
+                username.to_owned(),
+                rest.split_whitespace().next()?.to_owned(),
+            ))
+        })
+        .collect();
+    assert_eq!(logins.len(), 2, "{printed:?}");
+    for (username, password) in &logins {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let login = client
+            .post(format!("http://{addr}/api/auth/login"))
+            .header("origin", format!("http://{addr}"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200, "{username}");
+        let groups: serde_json::Value = client
+            .get(format!("http://{addr}/api/groups"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(groups["items"][0]["name"], "Demo reading circle");
+    }
+    let link = setup_link(printed.last().unwrap()).unwrap();
+    let token = link.rsplit('/').next().unwrap();
+    let valid = reqwest::get(format!("http://{addr}/api/setup/{token}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        valid.status(),
+        200,
+        "the admin's link works beside the demo readers"
+    );
+    server.stop();
+
+    // Again on the now seeded database: it says it skips the demo and adds nothing.
+    let mut server = Server::start(data, &addr, &["--demo"]);
+    server.wait_until_up(&addr).await;
+    let books: serde_json::Value = reqwest::get(format!("http://{addr}/api/books"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(books["items"].as_array().unwrap().len(), 3);
+    let printed = server.stop();
+    assert!(
+        printed.iter().any(|line| line.contains("skipped")),
+        "{printed:?}"
+    );
+    assert!(
+        printed.iter().all(|line| !line.starts_with("  ")),
+        "no new logins: {printed:?}"
     );
 }

@@ -11,7 +11,7 @@ both_databases!(
     setup_link_creates_the_first_admin_and_signs_them_in,
     setup_link_survives_wrong_tokens_and_bad_input,
     setup_link_expires_and_is_replaced_by_a_newer_one,
-    setup_link_works_only_while_there_is_no_account,
+    setup_link_works_only_while_there_is_no_admin,
     concurrent_setups_create_exactly_one_admin,
 );
 
@@ -143,27 +143,41 @@ async fn setup_link_expires_and_is_replaced_by_a_newer_one(app: TestApp) {
     assert_eq!(app.count("users").await, 0);
 }
 
-async fn setup_link_works_only_while_there_is_no_account(app: TestApp) {
+async fn setup_link_works_only_while_there_is_no_admin(app: TestApp) {
     let token = token(&app).await;
+    let url = app.url(&format!("/api/setup/{token}"));
+    // A reader who registered first does not lock the operator out.
+    app.reader("early").await;
+    let client = app.client();
+    assert_eq!(send(client.get(&url)).await, json!({"valid": true}));
+
     app.state
         .store
         .create_user(NewUser {
-            username: "early",
-            display_name: "Early",
+            username: "operator",
+            display_name: "Operator",
             password_hash: "x",
-            role: Role::Reader,
+            role: Role::Admin,
         })
         .await
         .unwrap();
-    let url = app.url(&format!("/api/setup/{token}"));
-    let client = app.client();
     expect_problem(client.get(&url).send().await.unwrap(), 404).await;
     expect_problem(
         client.post(&url).json(&first_admin()).send().await.unwrap(),
         404,
     )
     .await;
-    assert_eq!(app.count("users").await, 1);
+    assert_eq!(app.count("users").await, 2);
+    assert_eq!(
+        app.state.store.issue_setup_token().await.unwrap(),
+        None,
+        "no new link once an admin exists"
+    );
+    assert_eq!(
+        app.count("setup_tokens").await,
+        0,
+        "and the old one is gone"
+    );
 }
 
 async fn concurrent_setups_create_exactly_one_admin(app: TestApp) {

@@ -19,6 +19,7 @@ use crate::store::annotations::{
     AnnotationEdit, AnnotationRow, Audience, ListFilter, MarginMode, NewAnnotation, Order,
     ReaderMargin, cursor_of,
 };
+use crate::store::books::PassageRow;
 use crate::store::rfc3339;
 use crate::store::users::User;
 
@@ -182,16 +183,17 @@ struct CreateRequest {
 }
 
 /// Where a note sits: validated against the passage's normalized text.
-struct Anchor {
-    passage_id: String,
-    chapter: i64,
-    ordinal: i64,
-    start: i64,
-    end: i64,
-    exact: String,
-    prefix: String,
-    suffix: String,
-    cfi: String,
+#[derive(Clone)]
+pub struct Anchor {
+    pub passage_id: String,
+    pub chapter: i64,
+    pub ordinal: i64,
+    pub start: i64,
+    pub end: i64,
+    pub exact: String,
+    pub prefix: String,
+    pub suffix: String,
+    pub cfi: String,
 }
 
 async fn create(
@@ -316,8 +318,7 @@ async fn validate_anchor(state: &AppState, book: Uuid, req: &CreateRequest) -> A
         .ok_or_else(|| {
             ApiError::bad_request(format!("passage {passage_id:?} is not in this book"))
         })?;
-    let chars: Vec<char> = passage.text.chars().collect();
-    let length = chars.len() as i64;
+    let length = passage.text.chars().count() as i64;
     let (start, end) = match (req.start, req.end) {
         (Some(start), Some(end)) => (start, end),
         _ => return Err(ApiError::bad_request("start and end are required")),
@@ -327,48 +328,60 @@ async fn validate_anchor(state: &AppState, book: Uuid, req: &CreateRequest) -> A
             "the range {start}..{end} must satisfy 0 <= start < end <= {length} (the passage's length in code points)"
         )));
     }
-    let slice = |from: i64, to: i64| chars[from as usize..to as usize].iter().collect::<String>();
-    let exact = slice(start, end);
-    if req.exact.as_deref() != Some(exact.as_str()) {
+    let anchor = anchor_in(passage, start, end);
+    if req.exact.as_deref() != Some(anchor.exact.as_str()) {
         return Err(ApiError::bad_request(format!(
-            "exact must be the passage text from {start} to {end}: {exact:?}"
+            "exact must be the passage text from {start} to {end}: {:?}",
+            anchor.exact
         )));
     }
-    let prefix = slice((start - CONTEXT_CHARS as i64).max(0), start);
-    let suffix = slice(end, (end + CONTEXT_CHARS as i64).min(length));
     // A client's context must agree with the text (it may send less of it, not other text).
-    if req.prefix.as_deref().is_some_and(|p| !prefix.ends_with(p)) {
+    if req
+        .prefix
+        .as_deref()
+        .is_some_and(|p| !anchor.prefix.ends_with(p))
+    {
         return Err(ApiError::bad_request(format!(
-            "prefix must be the text before the quote: {prefix:?}"
+            "prefix must be the text before the quote: {:?}",
+            anchor.prefix
         )));
     }
     if req
         .suffix
         .as_deref()
-        .is_some_and(|s| !suffix.starts_with(s))
+        .is_some_and(|s| !anchor.suffix.starts_with(s))
     {
         return Err(ApiError::bad_request(format!(
-            "suffix must be the text after the quote: {suffix:?}"
+            "suffix must be the text after the quote: {:?}",
+            anchor.suffix
         )));
     }
+    Ok(anchor)
+}
+
+/// The anchor of code points `start..end` of the passage's text, a range the caller has
+/// checked: the quote, a little context either side, and a CFI.
+pub fn anchor_in(passage: PassageRow, start: i64, end: i64) -> Anchor {
+    let chars: Vec<char> = passage.text.chars().collect();
+    let length = chars.len() as i64;
+    let slice = |from: i64, to: i64| chars[from as usize..to as usize].iter().collect::<String>();
     // Offsets count the passage's normalized text; the CFI names the passage element and the
     // range within its text.
     let element = passage
         .cfi
         .trim_start_matches("epubcfi(")
         .trim_end_matches(')');
-    let cfi = format!("epubcfi({element},/1:{start},/1:{end})");
-    Ok(Anchor {
+    Anchor {
+        cfi: format!("epubcfi({element},/1:{start},/1:{end})"),
+        exact: slice(start, end),
+        prefix: slice((start - CONTEXT_CHARS as i64).max(0), start),
+        suffix: slice(end, (end + CONTEXT_CHARS as i64).min(length)),
         passage_id: passage.id,
         chapter: passage.chapter,
         ordinal: passage.ordinal,
         start,
         end,
-        exact,
-        prefix,
-        suffix,
-        cfi,
-    })
+    }
 }
 
 /// A group audience needs the author to be a member now.

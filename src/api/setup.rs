@@ -1,5 +1,6 @@
 //! The first run: `GET`/`POST /api/setup/{token}` turn the one-time link `scholia serve`
-//! prints on an empty database into the first account, an admin, signed in at once.
+//! prints while there is no admin (a new, empty database) into the admin account, signed
+//! in at once.
 
 use axum::Router;
 use axum::extract::State;
@@ -32,7 +33,7 @@ struct SetupRequest {
 fn unknown_link() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "this setup link is unknown, expired or used; an account exists already or a newer link was printed",
+        "this setup link is unknown, expired or used: an admin exists already, or a newer link was printed",
     )
 }
 
@@ -47,7 +48,7 @@ async fn check(
     }
 }
 
-/// Creates the first account, whatever `allow_registration` says: the link is the permission.
+/// Creates the admin account, whatever `allow_registration` says: the link is the permission.
 async fn complete(
     State(state): State<AppState>,
     session: Session,
@@ -76,7 +77,7 @@ async fn complete(
         )
         .await?
         .ok_or_else(unknown_link)?;
-    tracing::info!(username = %user.username, "first account created through the setup link");
+    tracing::info!(username = %user.username, "admin account created through the setup link");
     let csrf = start_session(&session, user.id).await?;
     let mut body = user_json(&user);
     body["csrf_token"] = json!(csrf);

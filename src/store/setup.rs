@@ -1,5 +1,6 @@
-//! The first run: a one-time token that lets whoever holds the setup link create the first
-//! account, an admin, while the server has no account at all. Only its SHA-256 is stored.
+//! The first run: a one-time token that lets whoever holds the setup link create the admin
+//! account while the server has no admin (on a new server: no account at all; with
+//! `--demo`, only the demo readers). Only its SHA-256 is stored.
 
 use uuid::Uuid;
 
@@ -8,26 +9,20 @@ use super::users::{INSERT_USER, Role, User};
 use super::{Store, now_micros};
 use crate::with_db;
 
-/// The first account, made an admin by [`Store::complete_setup`].
+/// The account [`Store::complete_setup`] creates as the admin.
 pub struct FirstAccount<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub password_hash: &'a str,
 }
 
+const HAS_ADMIN: &str = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')";
+
 /// How long a setup link stays valid.
 pub const SETUP_TOKEN_LIFETIME_MICROS: i64 = 24 * 3600 * 1_000_000;
 
 impl Store {
-    /// Whether any account exists.
-    pub async fn has_users(&self) -> sqlx::Result<bool> {
-        let sql = "SELECT EXISTS (SELECT 1 FROM users)";
-        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .fetch_one(pool)
-            .await)
-    }
-
-    /// A fresh setup token while no account exists (None once one does). It replaces any
+    /// A fresh setup token while no admin exists (None once one does). It replaces any
     /// earlier one, so the link printed last is the link that works.
     pub async fn issue_setup_token(&self) -> sqlx::Result<Option<String>> {
         let token = crate::auth::random_secret("");
@@ -37,10 +32,8 @@ impl Store {
             sqlx::query("DELETE FROM setup_tokens")
                 .execute(&mut *tx)
                 .await?;
-            let has_users: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
-                .fetch_one(&mut *tx)
-                .await?;
-            if has_users {
+            let has_admin: bool = sqlx::query_scalar(HAS_ADMIN).fetch_one(&mut *tx).await?;
+            if has_admin {
                 tx.commit().await?;
                 return Ok(false);
             }
@@ -58,11 +51,11 @@ impl Store {
         Ok(issued.then_some(token))
     }
 
-    /// Whether `token` would create the first account now: known, unexpired, no account yet.
+    /// Whether `token` would create the admin now: known, unexpired, and no admin yet.
     pub async fn setup_token_valid(&self, token: &str) -> sqlx::Result<bool> {
         let sql =
             "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = $1 AND expires_at > $2)
-                   AND NOT EXISTS (SELECT 1 FROM users)";
+                   AND NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin')";
         with_db!(&self.db, |pool| sqlx::query_scalar(sql)
             .bind(hash_token(token))
             .bind(now_micros())
@@ -70,12 +63,11 @@ impl Store {
             .await)
     }
 
-    /// Creates the first account as an admin and consumes the setup token, in one
-    /// transaction; None (nothing written) when the token is unknown or expired or an account
-    /// exists already.
+    /// Creates the admin account and consumes the setup token, in one transaction; None
+    /// (nothing written) when the token is unknown or expired or an admin exists already.
     ///
     /// Every setup takes all tokens first (deleting them), so two setups at once wait for
-    /// each other and the second finds no token: exactly one first account.
+    /// each other and the second finds no token: exactly one admin.
     pub async fn complete_setup(
         &self,
         token: &str,
@@ -98,11 +90,9 @@ impl Store {
             let valid = taken
                 .iter()
                 .any(|(hash, expires)| *hash == presented && *expires > user.created_at);
-            let has_users: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
-                .fetch_one(&mut *tx)
-                .await?;
-            if has_users {
-                // Tokens are dead once an account exists: their deletion stands.
+            let has_admin: bool = sqlx::query_scalar(HAS_ADMIN).fetch_one(&mut *tx).await?;
+            if has_admin {
+                // Tokens are dead once an admin exists: their deletion stands.
                 tx.commit().await?;
                 return Ok(None);
             }
@@ -124,5 +114,16 @@ impl Store {
             Ok(Some(user))
         }
         .await)
+    }
+}
+
+impl Store {
+    /// Whether the database holds no account, book or group (what `--demo` seeds).
+    pub async fn is_empty(&self) -> sqlx::Result<bool> {
+        let sql = "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM books)
+                   AND NOT EXISTS (SELECT 1 FROM groups)";
+        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)
     }
 }
