@@ -206,4 +206,7 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
+// The theme chosen in the reader's display settings holds on every page, also after a reload.
+import('./reader/settings.js').then((m) => m.applySettings(main));
+
 render();

@@ -121,6 +121,12 @@ test('the shell: skip link, help dialog on ?, deep links on reload, unknown page
   assert.equal(await page.getByLabel('Name').inputValue(), '?');
   assert.equal(await help.isVisible(), false);
 
+  // The theme picked in the reader holds on the other pages after a reload.
+  await page.evaluate(() => localStorage.setItem('scholia.reader', JSON.stringify({ theme: 'sepia' })));
+  await page.reload();
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'sepia');
+  await page.evaluate(() => localStorage.removeItem('scholia.reader'));
+
   await page.goto('/read/no-such-book');
   await page.getByRole('heading', { name: 'Page not found' }).waitFor();
 
