@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setup, newPage, signIn, createUser, apiAs } from './helpers.mjs';
-import { openChapter } from './reader-fixtures.mjs';
+import { openChapter, dragSelect } from './reader-fixtures.mjs';
 
 test('contents, neighbours, search to a passage, position across devices, display settings', async () => {
   const world = await setup();
@@ -133,6 +133,42 @@ test('the book’s own links open their chapter in the reader, at their target',
       const r = el?.getBoundingClientRect();
       return r && r.top >= 0 && r.top < innerHeight;
     }, target);
+  } finally {
+    await world.stop();
+  }
+});
+
+test('Highlight paints the chosen colour over the text without touching its markup', async () => {
+  const world = await setup();
+  try {
+    const librarian = await apiAs(world.server, await createUser(world.server, 'lib', { role: 'librarian' }));
+    const { id: bookId } = await librarian.upload('alice.epub', { access: 'public' });
+    const who = await createUser(world.server, 'hana', { displayName: 'Hana' });
+    const api = await apiAs(world.server, who);
+    const book = await api.get(`/api/books/${bookId}`);
+    const chapter = book.chapters.find((c) => c.passages > 20).index;
+    const passages = await api.get(`/api/books/${bookId}/passages?chapter=${chapter}&limit=500`);
+    const passage = passages.items.find((p) => [...p.text].length > 80);
+    const page = await newPage(world.browser, world.server);
+    await signIn(page, who);
+    await openChapter(page, bookId, chapter);
+    const markup = () => page.evaluate((id) => document.querySelector('.chapter-host').shadowRoot
+      .querySelector(`[data-passage="${id}"]`).innerHTML, passage.id);
+    const before = await markup();
+    const selected = await dragSelect(page, passage.id, 5, 40);
+    const toolbar = page.getByRole('toolbar', { name: 'Annotate' });
+    await toolbar.getByRole('button', { name: 'Green' }).click();
+    assert.equal(await toolbar.getByRole('button', { name: 'Green' }).getAttribute('aria-pressed'), 'true');
+    await toolbar.getByRole('button', { name: 'Highlight' }).click();
+    await page.waitForFunction(() => CSS.highlights.get('scholia-green')?.size === 1);
+    const painted = await page.evaluate(() => [...CSS.highlights.get('scholia-green')][0].toString().replace(/\s+/g, ' ').trim());
+    assert.equal(painted, selected);
+    assert.equal(await markup(), before, 'the book’s markup is as it was');
+    const notes = await api.get(`/api/books/${bookId}/annotations?passage=${passage.id}`);
+    assert.equal(notes.items.length, 1);
+    assert.equal(notes.items[0].motivation, 'highlighting');
+    assert.equal(notes.items[0].color, 'green');
+    assert.equal(notes.items[0].exact, selected);
   } finally {
     await world.stop();
   }
