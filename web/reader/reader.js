@@ -339,7 +339,7 @@ class Reader {
       }),
     });
     if (!saved) {
-      anchor.passage.focus?.({ preventScroll: true });
+      this.setActive(anchor.passage);
       return;
     }
     document.getSelection()?.removeAllRanges();
