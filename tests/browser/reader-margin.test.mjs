@@ -91,6 +91,15 @@ test('a reply thread, and muting and unmuting a reader', async () => {
     await bob.getByLabel('Note').fill('The narrator, I think.');
     await bob.getByRole('button', { name: 'Save' }).click();
     await card.getByRole('article').filter({ hasText: 'The narrator, I think.' }).waitFor();
+    // Reporting asks for a reason; the group's owner finds it in their queue.
+    await card.getByRole('button', { name: 'Report' }).first().click();
+    const report = bob.getByRole('dialog', { name: /^Report/ });
+    await report.getByLabel('Reason').fill('Spoils the ending.');
+    await report.getByRole('button', { name: 'Report' }).click();
+    await report.waitFor({ state: 'detached' });
+    const queue = await people.alice.api.get('/api/reports');
+    assert.equal(queue.items.length, 1);
+    assert.equal(queue.items[0].reason, 'Spoils the ending.');
 
     const alice = await newPage(world.browser, world.server);
     await signIn(alice, people.alice);
