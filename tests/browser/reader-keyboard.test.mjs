@@ -64,6 +64,29 @@ test('keyboard only: annotate a whole passage and reach the note in the margin',
     // From the note, its actions are the next stops.
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Reply');
+
+    // One sentence of a passage, still without a mouse: the URL names the passage, `a` opens
+    // the editor, and its `Quote` list offers the sentences.
+    const long = passages.items.find((p) => p.id !== third && /[.!?]["”’]? +[A-Z"“]/.test(p.text) && p.text.length > 80);
+    await page.goto(`/read/${book.id}/${chapter}#${long.id}`);
+    await page.locator('main.reader:not([aria-busy]) [data-passage]').first().waitFor();
+    // The passage the URL names gets the focus.
+    await page.waitForFunction(`(${focusedPassage})() === ${JSON.stringify(long.id)}`);
+    await page.keyboard.press('a');
+    await page.getByLabel('Note').waitFor();
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'note-part');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Just this sentence.');
+    await tabUntil(page, () => document.activeElement.textContent === 'Save');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.closest('[aria-label="Margin"] article')
+      ?.textContent.includes('Just this sentence.'));
+    const sentence = (await api.get(`/api/books/${book.id}/annotations?passage=${encodeURIComponent(long.id)}`)).items[0];
+    assert.equal(sentence.start, 0);
+    assert.ok(sentence.end < [...long.text].length, 'less than the whole passage');
+    assert.ok(long.text.startsWith(sentence.exact) && /[.!?]["”’]?$/.test(sentence.exact), sentence.exact);
   } finally {
     await world.stop();
   }

@@ -565,7 +565,12 @@ class Reader {
   }
 
   async goToStart(passageId) {
-    if (passageId && this.scrollTo(passageId, { focus: true })) return;
+    if (passageId && this.scrollTo(passageId, { focus: true })) {
+      // The shell focuses the page's heading once the view is mounted; the URL named a
+      // passage, so the passage has the last word.
+      setTimeout(() => this.scrollTo(passageId, { focus: true }));
+      return;
+    }
     if (!this.user) return;
     try {
       const saved = await savedPosition(this.bookId);
