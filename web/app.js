@@ -83,7 +83,9 @@ export async function render({ focus = false } = {}) {
     main.append(h1, p);
     announce(e.message, { assertive: true });
   }
-  if (focus && id === renderId) {
+  // Focus moves to the new page's heading unless the page placed it (the reader focuses the
+  // passage a link names).
+  if (focus && id === renderId && !main.contains(document.activeElement)) {
     const heading = main.querySelector('h1');
     (heading ?? main).setAttribute('tabindex', '-1');
     (heading ?? main).focus({ preventScroll: false });

@@ -32,7 +32,7 @@ test('books, search and continue reading', async () => {
   await page.getByRole('searchbox', { name: 'Search the library' }).fill('melville');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL(/\?q=melville$/);
-  await books.getByRole('link').first().waitFor();
+  await page.getByRole('status').filter({ hasText: '1 book matches “melville”' }).waitFor();
   assert.deepEqual(await books.getByRole('link').evaluateAll((ls) => ls.map((l) => l.querySelector('.book-title').textContent)), ['Moby-Dick']);
   await page.reload();
   await books.getByRole('link', { name: /Moby-Dick/ }).waitFor();
