@@ -1,5 +1,6 @@
-// The facilitator's report queue: a member reports a note, the group's owner sees the report
-// on the group page and hides the note from the group, then shows it again.
+// The report queue and the owner's powers: a member reports a note, the owner sees the report on
+// the group page, hides the note from the group and shows it again, names a facilitator, and
+// hands the group over before leaving it.
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ let env;
 before(async () => { env = await setup(); });
 after(async () => { await env?.stop(); });
 
-test('hide and unhide a reported note from the group page; name a facilitator', async () => {
+test('hide and unhide a reported note; name a facilitator; hand the group over and leave', async () => {
   const { server, browser } = env;
   const lib = await apiAs(server, await createUser(server, 'lena', { role: 'librarian' }));
   const owner = await createUser(server, 'olga', { displayName: 'Olga' });
@@ -47,4 +48,14 @@ test('hide and unhide a reported note from the group page; name a facilitator', 
   await page.getByRole('region', { name: 'Members' }).getByRole('button', { name: 'Make Cleo member' }).waitFor();
   const roles = (await olga.get(`/api/groups/${group.id}/members`)).items;
   assert.equal(roles.find((m) => m.display_name === 'Cleo').role, 'facilitator');
+
+  // The owner hands the group to Cleo, and can then leave it.
+  await page.getByRole('button', { name: 'Hand Moby readers to Cleo' }).click();
+  await page.getByRole('button', { name: 'Make Cleo the owner' }).click();
+  await page.getByText('You are a facilitator.').waitFor();
+  await page.getByRole('radio', { name: 'Keep' }).check();
+  await page.getByRole('button', { name: 'Leave group' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Study groups' }).waitFor();
+  const left = (await cleo.get(`/api/groups/${group.id}/members`)).items;
+  assert.deepEqual(left.map((m) => [m.display_name, m.role]).sort(), [['Ben', 'member'], ['Cleo', 'owner']]);
 });

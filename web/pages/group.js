@@ -74,11 +74,35 @@ async function members(group, user) {
             announce(err.message, { assertive: true });
           }
         },
-      }, to === 'facilitator' ? `Make ${m.display_name} facilitator` : `Make ${m.display_name} member`));
+      }, to === 'facilitator' ? `Make ${m.display_name} facilitator` : `Make ${m.display_name} member`),
+      ' ', handOver(group, m));
     }
     list.append(li);
   }
   return list;
+}
+
+// The owner passes the group on (and may then leave it); they stay as a facilitator.
+function handOver(group, member) {
+  const slot = h('span');
+  const ask = h('button', { type: 'button', class: 'quiet' }, `Hand ${group.name} to ${member.display_name}`);
+  ask.addEventListener('click', () => {
+    const yes = h('button', { type: 'button', class: 'danger' }, `Make ${member.display_name} the owner`);
+    yes.addEventListener('click', async () => {
+      try {
+        await api(`/api/groups/${group.id}/transfer`, { method: 'POST', body: { user_id: member.user_id } });
+        announce(`${member.display_name} owns ${group.name} now; you stay as a facilitator.`);
+        (await import('../app.js')).render();
+      } catch (err) {
+        announce(err.message, { assertive: true });
+      }
+    });
+    slot.replaceChildren(h('span', { class: 'hint' }, ' You stay as a facilitator. '), yes, ' ',
+      h('button', { type: 'button', onclick: () => slot.replaceChildren(ask) }, 'Cancel'));
+    yes.focus();
+  });
+  slot.append(ask);
+  return slot;
 }
 
 function invitations(group) {
@@ -214,7 +238,7 @@ export async function mount(main, id) {
   }
   if (group.role) {
     right.append(h('section', { 'aria-labelledby': 'leave-title' }, h('h2', { id: 'leave-title' }, 'Leave this group'),
-      group.role === 'owner' ? h('p', { class: 'hint' }, 'As the owner, hand the group to another member first, or it ends when you are its last member.') : null,
+      group.role === 'owner' ? h('p', { class: 'hint' }, 'As the owner, hand the group to another member first (under Members), or it ends when you are its last member.') : null,
       leaveForm(group)));
   } else if (group.open) {
     const join = h('form', {}, h('label', { class: 'choice' }, h('input', { type: 'checkbox', required: true }), 'I accept the ground rules'),
