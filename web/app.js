@@ -8,8 +8,8 @@ const nav = document.querySelector('.app-nav');
 const menu = document.querySelector('.menu-toggle');
 const header = document.querySelector('.app-header');
 
-// [pattern, loader]: a loader receives the URL's parts and returns the page's module and
-// the arguments for its mount function.
+// [pattern, loader]: the loader gives a module whose mount(main, ...parts of the URL) draws
+// the page into <main> and may return {unmount()}.
 const routes = [
   [/^\/$/, () => import('./pages/library.js')],
   [/^\/read\/([^/]+)\/(\d+)$/, ([bookId, chapter]) =>
@@ -63,6 +63,7 @@ export async function render({ focus = false } = {}) {
   if (!route) return notFound();
   main.replaceChildren();
   main.removeAttribute('class');
+  document.title = 'Scholia';
   try {
     const page = await route.load(route.params);
     if (id !== renderId) return;
