@@ -60,7 +60,7 @@ test('screenshots of the main screens', async () => {
   await shot(page, 'account');
 
   await page.goto(`/groups/${group.id}`);
-  await page.getByRole('region', { name: 'Members' }).getByText('Theo').waitFor();
+  await page.getByRole('region', { name: 'Members' }).getByText('Theo', { exact: true }).waitFor();
   await shot(page, 'group');
 
   await page.goto(`/read/${alice.id}/${chapter}`);

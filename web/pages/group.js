@@ -58,7 +58,7 @@ async function members(group, user) {
   const { items } = await api(`/api/groups/${group.id}/members`);
   const list = h('ul', { class: 'plain' });
   for (const m of items) {
-    const li = h('li', {}, m.display_name, ' ', h('span', { class: 'badge' }, ROLE[m.role] ?? m.role));
+    const li = h('li', {}, h('span', {}, m.display_name), ' ', h('span', { class: 'badge' }, ROLE[m.role] ?? m.role));
     if (group.role === 'owner' && m.role !== 'owner' && m.user_id !== user.id) {
       const to = m.role === 'facilitator' ? 'member' : 'facilitator';
       li.append(' ', h('button', {
@@ -85,9 +85,9 @@ async function members(group, user) {
 // The owner passes the group on (and may then leave it); they stay as a facilitator.
 function handOver(group, member) {
   const slot = h('span');
-  const ask = h('button', { type: 'button', class: 'quiet' }, `Hand ${group.name} to ${member.display_name}`);
+  const ask = h('button', { type: 'button', class: 'quiet' }, `Make ${member.display_name} owner`);
   ask.addEventListener('click', () => {
-    const yes = h('button', { type: 'button', class: 'danger' }, `Make ${member.display_name} the owner`);
+    const yes = h('button', { type: 'button', class: 'danger' }, `Hand ${group.name} to ${member.display_name}`);
     yes.addEventListener('click', async () => {
       try {
         await api(`/api/groups/${group.id}/transfer`, { method: 'POST', body: { user_id: member.user_id } });
