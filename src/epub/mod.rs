@@ -166,6 +166,9 @@ pub struct Resource {
     pub data: Vec<u8>,
 }
 
+/// The media type of an EPUB 2 table of contents.
+const NCX: &str = "application/x-dtbncx+xml";
+
 /// One manifest item, with its path normalized.
 struct Item {
     id: String,
@@ -313,9 +316,10 @@ pub fn parse_streaming(
             ));
         } else if let Some(kind) = resource::kind(&item.media_type) {
             resource_items.push((item, kind));
-        } else {
+        } else if item.media_type != NCX {
+            // The NCX was read for the table of contents; anything else is worth a word.
             warnings.push(format!(
-                "{} ({}) is not imported: a reader has no use for it, and served it could run",
+                "{} ({}) is left out: a reader has no use for it, and served it could run",
                 item.path, item.media_type
             ));
         }
