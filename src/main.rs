@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use scholia::app::{self, AppState};
 use scholia::auth::hash_password;
-use scholia::config::{Config, GlobalArgs};
+use scholia::config::{Config, GlobalArgs, LimitArgs, ServeArgs};
+use scholia::epub::Limits;
 use scholia::import::ImportOptions;
 use scholia::store::Store;
 use scholia::store::books::Access;
@@ -32,7 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web service (SQLite in the data directory unless DATABASE_URL says otherwise).
-    Serve,
+    Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Manage accounts.
@@ -55,6 +56,8 @@ enum Command {
         /// The book these files are a new edition of.
         #[arg(long)]
         edition_of: Option<Uuid>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
 }
 
@@ -95,9 +98,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = Config::from_args(&cli.global)?;
+    let mut config = Config::from_args(&cli.global)?;
     match cli.command {
-        Command::Serve => {
+        Command::Serve(args) => {
+            args.apply(&mut config);
             let state = AppState::open(config).await?;
             app::serve(state).await?;
         }
@@ -147,6 +151,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             access,
             groups,
             edition_of,
+            limits,
         } => {
             let store = Store::connect(&config.database_url).await?;
             store.migrate().await?;
@@ -157,7 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 imported_by: None,
             };
             let all_ok =
-                scholia::cli_import::run(&store, &paths, &config.epub_limits, &options, json)
+                scholia::cli_import::run(&store, &paths, &Limits::from(&limits), &options, json)
                     .await?;
             store.close().await;
             if !all_ok {

@@ -1,0 +1,8 @@
+-- Logins and registrations counted per scope (an account and address pair, or an address),
+-- in the database so that every server on it shares the counts.
+CREATE TABLE attempts (
+    id TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX attempts_scope_at ON attempts (scope, at);
