@@ -19,6 +19,7 @@ both_databases!(
     a_note_that_cannot_be_stored_fails_alone,
     a_book_i_may_no_longer_read_is_not_found_even_with_my_notes_on_it,
     a_tombstone_shows_only_over_replies_i_may_read,
+    remote_images_in_notes_are_links,
 );
 
 /// A book and the first passage with at least 20 characters of text.
@@ -781,4 +782,22 @@ async fn a_tombstone_shows_only_over_replies_i_may_read(app: TestApp) {
     let ids: Vec<&str> = for_cat.iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [reply_id, id]);
     assert_eq!(for_cat[1]["replies"], 1);
+}
+
+async fn remote_images_in_notes_are_links(app: TestApp) {
+    let (book, passages) = app.book_with_passages("trees.epub").await;
+    let (client, _) = app.reader("pixie").await;
+    let body = "look ![pixel](https://tracker.example/p.gif)";
+    let note = app
+        .post_note(
+            &client,
+            &note_on(&book, &passages[0], body, json!("public")),
+        )
+        .await;
+    let html = note["body_html"].as_str().unwrap();
+    assert!(!html.contains("<img"), "{html}");
+    assert!(
+        html.contains("href=\"https://tracker.example/p.gif\""),
+        "{html}"
+    );
 }

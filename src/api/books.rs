@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, Page, decode_cursor, page};
 use crate::app::AppState;
-use crate::import::{ImportOptions, Outcome, import_epub};
+use crate::import::{ImportOptions, Outcome, import_epub, unknown_groups_reason};
 use crate::store::books::{Access, BookRow, PassageRow};
 use crate::store::rfc3339;
 use crate::store::users::User;
@@ -167,6 +167,10 @@ async fn update_book(
 ) -> ApiResult<axum::Json<Value>> {
     require_librarian(&user)?;
     check_access(update.access, &update.groups)?;
+    let unknown = state.store.unknown_groups(&update.groups).await?;
+    if !unknown.is_empty() {
+        return Err(ApiError::bad_request(unknown_groups_reason(&unknown)));
+    }
     if !state
         .store
         .set_book_access(id, update.access, &update.groups)
