@@ -344,9 +344,15 @@ struct Margin {
     reading_first: bool,
 }
 
-/// A new account (and a signed-out reader) sees its groups' notes, without reading first.
+/// A new account sees its groups' notes, without reading first.
 const DEFAULT_MARGIN: Margin = Margin {
     mode: Mode::Groups,
+    reading_first: false,
+};
+
+/// A signed-out visitor has no groups: they see everyone's (public) notes.
+const VISITOR_MARGIN: Margin = Margin {
+    mode: Mode::Everyone,
     reading_first: false,
 };
 
@@ -461,7 +467,7 @@ impl Model {
 
     fn margin_of(&self, viewer: Viewer, book: usize) -> Margin {
         match viewer {
-            None => DEFAULT_MARGIN,
+            None => VISITOR_MARGIN,
             Some(u) => {
                 let p = &self.preferences[u];
                 p.books.get(&book).copied().unwrap_or(p.account)

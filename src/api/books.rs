@@ -88,7 +88,7 @@ async fn list_books(
     let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let rows = state
         .store
-        .list_books(viewer.as_ref(), search, after, limit)
+        .list_books(viewer.as_ref(), search, after, pagination::rows_for(limit))
         .await?;
     Ok(axum::Json(page(&rows, limit, book_json, |b| {
         (b.created_at, b.id.clone())
@@ -321,7 +321,7 @@ async fn passages(
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;
     let rows = state
         .store
-        .passages(id, query.chapter, after, limit)
+        .passages(id, query.chapter, after, pagination::rows_for(limit))
         .await?;
     Ok(axum::Json(page(&rows, limit, passage_json, |p| {
         (p.chapter, p.ordinal)
