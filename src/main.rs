@@ -121,12 +121,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = read_password(password_stdin)?;
             scholia::api::auth::validate_password(&password)
                 .map_err(|e| anyhow::anyhow!(e.detail))?;
+            let display_name = scholia::api::auth::validate_display_name(
+                display_name.as_deref().unwrap_or(&username),
+            )
+            .map_err(|e| anyhow::anyhow!(e.detail))?;
             let store = Store::connect(&config.database_url).await?;
             store.migrate().await?;
             let user = store
                 .create_user(NewUser {
                     username: &username,
-                    display_name: display_name.as_deref().unwrap_or(&username),
+                    display_name: &display_name,
                     password_hash: &hash_password(&password)?,
                     role,
                 })

@@ -25,6 +25,7 @@ use crate::store::{is_unique_violation, now_micros};
 
 const USER_ID_KEY: &str = "user_id";
 const CSRF_KEY: &str = "csrf_token";
+const EPOCH_KEY: &str = "session_epoch";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -51,6 +52,16 @@ pub async fn session_user(session: &Session) -> ApiResult<Option<Uuid>> {
     session
         .get::<Uuid>(USER_ID_KEY)
         .await
+        .map_err(|e| anyhow::anyhow!("reading session: {e}").into())
+}
+
+/// The account's session epoch this session was signed in under (see
+/// [`crate::store::Store::user_by_session`]).
+pub async fn session_epoch(session: &Session) -> ApiResult<i64> {
+    session
+        .get::<i64>(EPOCH_KEY)
+        .await
+        .map(Option::unwrap_or_default)
         .map_err(|e| anyhow::anyhow!("reading session: {e}").into())
 }
 
@@ -122,7 +133,7 @@ fn is_deceptive(c: char) -> bool {
 }
 
 /// Too many password checks are waiting already.
-fn busy(_: Busy) -> ApiError {
+pub fn busy(_: Busy) -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "the server is busy checking passwords; try again in a moment",
@@ -237,7 +248,7 @@ async fn register(
                 e.into()
             }
         })?;
-    let csrf = start_session(&session, user.id).await?;
+    let csrf = start_session(&session, user.id, 0).await?;
     let mut body = user_json(&user);
     body["csrf_token"] = json!(csrf);
     Ok((StatusCode::CREATED, axum::Json(body)))
@@ -254,18 +265,21 @@ async fn login(
     let user = check_password(&state, &username, addr, req.password)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "wrong username or password"))?;
-    let csrf = start_session(&session, user.id).await?;
+    let epoch = state.store.session_epoch(user.id).await?;
+    let csrf = start_session(&session, user.id, epoch).await?;
     let mut body = user_json(&user);
     body["csrf_token"] = json!(csrf);
     Ok(axum::Json(body))
 }
 
-/// Signs `user` into the session under a fresh session id (against fixation) and a new CSRF token.
-async fn start_session(session: &Session, user: Uuid) -> ApiResult<String> {
+/// Signs `user` into the session under a fresh session id (against fixation), the account's
+/// current session `epoch` and a new CSRF token.
+pub async fn start_session(session: &Session, user: Uuid, epoch: i64) -> ApiResult<String> {
     let csrf = random_secret("");
     let result = async {
         session.cycle_id().await?;
         session.insert(USER_ID_KEY, user).await?;
+        session.insert(EPOCH_KEY, epoch).await?;
         session.insert(CSRF_KEY, &csrf).await
     };
     result

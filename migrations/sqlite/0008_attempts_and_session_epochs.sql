@@ -6,3 +6,7 @@ CREATE TABLE attempts (
     at BIGINT NOT NULL
 );
 CREATE INDEX attempts_scope_at ON attempts (scope, at);
+
+-- A session is the account's only while it carries the account's current epoch: changing the
+-- password moves the epoch on, which ends every other session.
+ALTER TABLE users ADD COLUMN session_epoch BIGINT NOT NULL DEFAULT 0;
