@@ -94,7 +94,17 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.config.addr))?;
-    tracing::info!(addr = %listener.local_addr()?, "serving");
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "serving");
+    let url = match &state.config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{addr}"),
+    };
+    println!(
+        "Scholia is running at {url}/ (Ctrl-C stops it).\n\
+         Next: create a librarian with `scholia user add NAME --role librarian`, sign in there \
+         and upload EPUBs at {url}/upload, or import them with `scholia import PATH...`."
+    );
     serve_on(listener, &state, shutdown_signal()).await;
     state.store.close().await;
     tracing::info!("stopped");

@@ -67,6 +67,7 @@ enum UserCommand {
     Add {
         /// Login name.
         name: String,
+        /// What the account may do: read and annotate, also manage the catalogue, or everything.
         #[arg(long, value_enum, default_value = "reader")]
         role: Role,
         /// Name shown to other readers (default: the login name).
@@ -178,7 +179,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
-    if from_stdin || !std::io::stdin().is_terminal() {
+    anyhow::ensure!(
+        from_stdin || std::io::stdin().is_terminal(),
+        "no terminal to ask for the password on: pass --password-stdin and write the password \
+         as the first line of standard input (e.g. `printf '%s\\n' \"$PASSWORD\" | scholia user \
+         add NAME --password-stdin`)"
+    );
+    if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());

@@ -255,3 +255,67 @@ fn import_prints_warnings_and_names_unknown_groups() {
         "{text}"
     );
 }
+
+#[test]
+fn user_add_without_a_terminal_says_how_to_pass_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = scholia()
+        .args(["user", "add", "nora", "--data-dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8(output.stderr).unwrap();
+    assert!(error.contains("--password-stdin"), "{error}");
+}
+
+#[test]
+fn each_command_lists_only_the_flags_that_apply() {
+    let help = |command: &[&str]| {
+        let output = scholia().args(command).arg("--help").output().unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let serve = help(&["serve"]);
+    for flag in [
+        "--max-file-bytes",
+        "--trusted-proxy",
+        "--idle-timeout",
+        "--database-url",
+    ] {
+        assert!(serve.contains(flag), "serve --help lacks {flag}");
+    }
+    assert!(help(&["import"]).contains("--max-compression-ratio"));
+    for command in [&["migrate"][..], &["user", "add"]] {
+        let text = help(command);
+        assert!(text.contains("--database-url"), "{command:?}");
+        for flag in ["--max-file-bytes", "--allow-registration", "--public-url"] {
+            assert!(!text.contains(flag), "{command:?} --help lists {flag}");
+        }
+    }
+}
+
+#[test]
+fn serve_prints_its_url_and_what_to_do_next() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_addr();
+    let mut child = scholia()
+        .args(["serve", "--addr", &addr, "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, first_line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut first);
+        let _ = sender.send(first);
+    });
+    let first = first_line.recv_timeout(Duration::from_secs(20));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let first = first.expect("scholia serve printed nothing");
+    assert!(first.contains(&format!("http://{addr}/")), "{first}");
+}
