@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
@@ -89,10 +89,17 @@ async fn connection(
         io: stream,
         activity: activity.clone(),
     });
+    let handling = activity.clone();
     let service = hyper::service::service_fn(move |mut request: axum::http::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let request = request.map(|body| Body::new(BodyDeadline::new(body, deadlines.body_read)));
-        router.clone().oneshot(request)
+        let working = Working::new(handling.clone());
+        let response = router.clone().oneshot(request);
+        async move {
+            let response = response.await;
+            drop(working);
+            response
+        }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -110,6 +117,11 @@ async fn connection(
                 return;
             }
             () = tokio::time::sleep(idle_left) => {
+                // A handler at work (a big import, say) is not the client's silence.
+                if activity.working.load(Ordering::Relaxed) > 0 {
+                    activity.touch();
+                    continue;
+                }
                 if activity.idle_for() < deadlines.idle {
                     continue;
                 }
@@ -130,10 +142,28 @@ async fn connection(
     }
 }
 
-/// When a connection last moved a byte.
+/// When a connection last moved a byte, and how many of its requests are being handled.
 struct Activity {
     start: Instant,
     last_ms: AtomicU64,
+    working: AtomicUsize,
+}
+
+/// Counts one request in [`Activity::working`] while it lives.
+struct Working(Arc<Activity>);
+
+impl Working {
+    fn new(activity: Arc<Activity>) -> Self {
+        activity.working.fetch_add(1, Ordering::Relaxed);
+        Self(activity)
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        self.0.working.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
+    }
 }
 
 impl Activity {
@@ -141,6 +171,7 @@ impl Activity {
         Self {
             start: Instant::now(),
             last_ms: AtomicU64::new(0),
+            working: AtomicUsize::new(0),
         }
     }
 

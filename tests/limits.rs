@@ -260,6 +260,15 @@ mod slow_clients {
     }
 
     #[tokio::test]
+    async fn a_request_being_handled_is_not_idle() {
+        let app = app_with(|c| c.idle_timeout = Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        // Importing this book takes far longer than two idle periods, with nothing sent.
+        let id = app.import_fixture("linear-algebra.epub").await;
+        assert!(started.elapsed() > Duration::from_millis(400), "{id}");
+    }
+
+    #[tokio::test]
     async fn a_body_that_stops_arriving_is_answered_and_closed() {
         let app = app_with(|c| c.body_read_timeout = Duration::from_millis(500)).await;
         let mut stream = TcpStream::connect(addr(&app)).await.unwrap();

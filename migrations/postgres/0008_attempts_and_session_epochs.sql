@@ -6,6 +6,7 @@ CREATE TABLE attempts (
     at BIGINT NOT NULL
 );
 CREATE INDEX attempts_scope_at ON attempts (scope, at);
+CREATE INDEX attempts_at ON attempts (at);
 
 -- A session is the account's only while it carries the account's current epoch: changing the
 -- password moves the epoch on, which ends every other session.

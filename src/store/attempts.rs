@@ -1,9 +1,15 @@
 //! Counted attempts (logins, registrations): recorded before they are checked, so that
 //! concurrent attempts see each other, and kept in the database that every server shares.
 
+use std::time::Duration;
+
 use uuid::Uuid;
 
 use super::Store;
+
+/// No limit counts attempts further back than this (the longest window), so older ones, under
+/// any scope, are deleted: a flood of made-up names cannot fill the table.
+const KEPT: Duration = crate::auth::REGISTRATION_WINDOW;
 use crate::with_db;
 
 /// One recorded attempt and the times (µs) of the scope's other attempts since the window began.
@@ -13,15 +19,18 @@ pub struct Attempt {
 }
 
 impl Store {
-    /// Records an attempt under `scope` at `now`, forgetting the scope's attempts before `since`,
-    /// and returns it with the scope's other attempts. Each attempt is written before it is
-    /// counted, so of any number of concurrent attempts the last to count sees all the others.
+    /// Records an attempt under `scope` at `now`, forgetting the scope's attempts before `since`
+    /// (and everyone's older than [`KEPT`]), and returns it with the scope's other attempts.
+    /// Each attempt is written before it is counted, so of any number of concurrent attempts
+    /// the last to count sees all the others.
     pub async fn record_attempt(&self, scope: &str, now: i64, since: i64) -> sqlx::Result<Attempt> {
         let id = Uuid::now_v7().to_string();
+        let kept_since = now - KEPT.as_micros() as i64;
         with_db!(&self.db, |pool| {
-            sqlx::query("DELETE FROM attempts WHERE scope = $1 AND at < $2")
+            sqlx::query("DELETE FROM attempts WHERE (scope = $1 AND at < $2) OR at < $3")
                 .bind(scope)
                 .bind(since)
+                .bind(kept_since)
                 .execute(pool)
                 .await?;
             sqlx::query("INSERT INTO attempts (id, scope, at) VALUES ($1, $2, $3)")
