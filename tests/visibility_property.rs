@@ -1258,7 +1258,7 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 (Some(GRole::Facilitator | GRole::Member), _) => 403,
                 (_, None) => 404,
                 (_, Some(GRole::Owner)) => 409,
-                _ => 204,
+                _ => 200,
             };
             let (id, target_id) = (&world.group_ids[group], &world.user_ids[target]);
             let role_name = if role == GRole::Facilitator {
@@ -1282,7 +1282,7 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 expected,
                 "op {index} {op:?}: expected {expected}, got {status} {answer}"
             );
-            if status == 204 {
+            if status == 200 {
                 world.model.groups[group].members.insert(target, role);
             }
         }
