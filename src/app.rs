@@ -1,6 +1,5 @@
 //! Wiring: state, middleware and routes of the HTTP service, and running it.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::api;
-use crate::auth::LoginLimiter;
+use crate::auth::PasswordWork;
 use crate::config::Config;
 use crate::security;
 use crate::store::Store;
@@ -32,7 +31,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
-    pub login_limiter: Arc<LoginLimiter>,
+    pub passwords: Arc<PasswordWork>,
 }
 
 impl AppState {
@@ -43,7 +42,7 @@ impl AppState {
         Ok(Self {
             store,
             config: Arc::new(config),
-            login_limiter: Arc::new(LoginLimiter::default()),
+            passwords: Arc::new(PasswordWork::default()),
         })
     }
 
@@ -95,22 +94,34 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.config.addr))?;
-    tracing::info!(addr = %listener.local_addr()?, "serving");
-    let sweeper = tokio::spawn(
-        SessionBackend::new(&state.store.db).continuously_delete_expired(Duration::from_secs(3600)),
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "serving");
+    let url = match &state.config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{addr}"),
+    };
+    println!(
+        "Scholia is running at {url}/ (Ctrl-C stops it).\n\
+         Next: create a librarian with `scholia user add NAME --role librarian`, sign in there \
+         and upload EPUBs at {url}/upload, or import them with `scholia import PATH...`."
     );
-    axum::serve(
-        listener,
-        state
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
-    sweeper.abort();
+    serve_on(listener, &state, shutdown_signal()).await;
     state.store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves the application on `listener` (with its session sweeper) until `shutdown` completes.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: &AppState,
+    shutdown: impl Future<Output = ()>,
+) {
+    let sweeper = tokio::spawn(
+        SessionBackend::new(&state.store.db).continuously_delete_expired(Duration::from_secs(3600)),
+    );
+    crate::server::serve(listener, state.router(), &state.config, shutdown).await;
+    sweeper.abort();
 }
 
 async fn shutdown_signal() {

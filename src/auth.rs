@@ -1,14 +1,16 @@
-//! Passwords, secrets and the brake on password guessing.
+//! Passwords, secrets and the brakes on password guessing and mass registration.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use rand::RngCore;
+use tokio::sync::Semaphore;
+
+/// Longest password accepted, in bytes: longer ones only cost hashing time.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Hashes a password with Argon2id (the argon2 crate's recommended parameters).
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -44,65 +46,96 @@ pub fn random_secret(prefix: &str) -> String {
     )
 }
 
-/// Counts failed logins per account and per client address over a sliding window.
-pub struct LoginLimiter {
-    window: Duration,
-    per_account: usize,
-    per_address: usize,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+/// Too many password checks are already waiting: the caller should retry shortly.
+#[derive(Debug)]
+pub struct Busy;
+
+/// Runs Argon2 work (each hash holds ~19 MiB) at most once per core at a time, with a bounded
+/// queue behind it, so a flood of registrations or logins cannot exhaust memory.
+pub struct PasswordWork {
+    running: Semaphore,
+    admitted: Semaphore,
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
 }
 
-impl Default for LoginLimiter {
+impl Default for PasswordWork {
     fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::new(cores, 64)
+    }
+}
+
+impl PasswordWork {
+    pub fn new(concurrent: usize, waiting: usize) -> Self {
         Self {
-            window: Duration::from_secs(15 * 60),
-            per_account: 10,
-            per_address: 50,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl LoginLimiter {
-    /// How long the caller must wait before another attempt, if either budget is spent.
-    pub fn retry_after(&self, username: &str, addr: IpAddr) -> Option<Duration> {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        [
-            (account_key(username), self.per_account),
-            (address_key(addr), self.per_address),
-        ]
-        .into_iter()
-        .filter_map(|(key, budget)| {
-            let times = failures.get_mut(&key)?;
-            times.retain(|t| now.duration_since(*t) < self.window);
-            (times.len() >= budget).then(|| self.window - now.duration_since(times[0]))
-        })
-        .max()
-    }
-
-    pub fn record_failure(&self, username: &str, addr: IpAddr) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for key in [account_key(username), address_key(addr)] {
-            failures.entry(key).or_default().push(now);
+            running: Semaphore::new(concurrent),
+            admitted: Semaphore::new(concurrent + waiting),
+            in_flight: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
         }
     }
 
-    /// A successful login clears the account's count (not the address's).
-    pub fn record_success(&self, username: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&account_key(username));
+    /// The most hashes that ever ran at the same time (what the bound is observed by).
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` on the blocking pool once a core is free; [`Busy`] if the queue is full.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<anyhow::Result<T>, Busy> {
+        let Ok(_admitted) = self.admitted.try_acquire() else {
+            return Err(Busy);
+        };
+        let Ok(_running) = self.running.acquire().await else {
+            return Err(Busy);
+        };
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        let done = tokio::task::spawn_blocking(work).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        Ok(done.map_err(anyhow::Error::from))
     }
 }
 
-fn account_key(username: &str) -> String {
-    format!("user:{username}")
+/// Failed logins one (account, address) pair may make in [`LOGIN_WINDOW`] before backing off.
+pub const FREE_LOGIN_ATTEMPTS: usize = 10;
+/// How long a failed login is remembered.
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// How long an attempt must wait, given the times (µs) of the pair's earlier attempts in the
+/// window: nothing for the first [`FREE_LOGIN_ATTEMPTS`], then twice as long after each
+/// further one (2 s, 4 s, 8 s, ...; at most the window), counted from the latest attempt.
+pub fn login_backoff(earlier: &[i64], now: i64) -> Option<Duration> {
+    if earlier.len() < FREE_LOGIN_ATTEMPTS {
+        return None;
+    }
+    let extra = (earlier.len() + 1 - FREE_LOGIN_ATTEMPTS).min(20) as u32;
+    let delay = Duration::from_secs(1 << extra).min(LOGIN_WINDOW);
+    let latest = earlier.iter().copied().max().unwrap_or(now);
+    let since = Duration::from_micros(now.saturating_sub(latest).max(0) as u64);
+    delay.checked_sub(since).filter(|wait| !wait.is_zero())
 }
 
-fn address_key(addr: IpAddr) -> String {
-    format!("addr:{addr}")
+/// How long a registration from an address must wait, given the times (µs) of the address's
+/// earlier registrations in the last hour, if `per_hour` are spent.
+pub fn registration_wait(earlier: &[i64], now: i64, per_hour: usize) -> Option<Duration> {
+    if earlier.len() < per_hour {
+        return None;
+    }
+    let oldest = earlier.iter().copied().min().unwrap_or(now);
+    let age = Duration::from_micros(now.saturating_sub(oldest).max(0) as u64);
+    Some(
+        REGISTRATION_WINDOW
+            .saturating_sub(age)
+            .max(Duration::from_secs(1)),
+    )
 }
+
+/// The period `--registrations-per-hour` counts over.
+pub const REGISTRATION_WINDOW: Duration = Duration::from_secs(3600);
 
 #[cfg(test)]
 mod tests {
@@ -117,18 +150,36 @@ mod tests {
     }
 
     #[test]
-    fn limiter_stops_after_budget_and_success_resets_account() {
-        let limiter = LoginLimiter {
-            per_account: 2,
-            ..LoginLimiter::default()
-        };
-        let addr: IpAddr = [127, 0, 0, 1].into();
-        assert!(limiter.retry_after("ann", addr).is_none());
-        limiter.record_failure("ann", addr);
-        limiter.record_failure("ann", addr);
-        assert!(limiter.retry_after("ann", addr).is_some());
-        assert!(limiter.retry_after("bob", addr).is_none());
-        limiter.record_success("ann");
-        assert!(limiter.retry_after("ann", addr).is_none());
+    fn logins_back_off_after_the_free_attempts() {
+        let second = 1_000_000;
+        let now = 100 * second;
+        let free: Vec<i64> = vec![now - 10 * second; FREE_LOGIN_ATTEMPTS - 1];
+        assert_eq!(login_backoff(&free, now), None);
+        let spent: Vec<i64> = vec![now - second; FREE_LOGIN_ATTEMPTS];
+        assert_eq!(login_backoff(&spent, now), Some(Duration::from_secs(1)));
+        let more: Vec<i64> = vec![now - second; FREE_LOGIN_ATTEMPTS + 2];
+        assert_eq!(login_backoff(&more, now), Some(Duration::from_secs(7)));
+        let waited: Vec<i64> = vec![now - 9 * second; FREE_LOGIN_ATTEMPTS + 2];
+        assert_eq!(login_backoff(&waited, now), None);
+    }
+
+    #[tokio::test]
+    async fn password_work_beyond_the_queue_is_busy() {
+        let work = std::sync::Arc::new(PasswordWork::new(1, 1));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let work = work.clone();
+            async move { work.run(move || wait.recv().is_ok()).await.is_ok() }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = tokio::spawn({
+            let work = work.clone();
+            async move { work.run(|| true).await.is_ok() }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(work.run(|| true).await.is_err(), "third is turned away");
+        release.send(()).unwrap();
+        assert!(first.await.unwrap() && second.await.unwrap());
+        assert_eq!(work.peak(), 1);
     }
 }

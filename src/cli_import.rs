@@ -120,12 +120,16 @@ pub async fn run(
                 id,
                 title,
                 passages,
+                warnings,
                 ..
             } => {
                 println!(
                     "imported   {}  {id}  {title:?} ({passages} passages)",
                     report.path
-                )
+                );
+                for warning in warnings {
+                    println!("  warning  {warning}");
+                }
             }
             Outcome::Duplicate { id, title } => {
                 println!(

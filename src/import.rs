@@ -45,6 +45,12 @@ pub async fn import_epub(
     limits: &Limits,
     options: &ImportOptions,
 ) -> anyhow::Result<Outcome> {
+    let unknown = store.unknown_groups(&options.groups).await?;
+    if !unknown.is_empty() {
+        return Ok(Outcome::Refused {
+            reason: unknown_groups_reason(&unknown),
+        });
+    }
     let id = Uuid::now_v7();
     let base = format!("/api/books/{id}");
     let limits = limits.clone();
@@ -58,8 +64,12 @@ pub async fn import_epub(
     });
     let finish = async {
         match parser.await {
+            // Refused before the duplicate check: every book without text has the same hash.
+            Ok(Ok(summary)) if summary.passages == 0 => Err(Failed::Refused(
+                "it has no readable text: no chapter holds a passage".to_owned(),
+            )),
             Ok(Ok(summary)) => Ok(summary),
-            Ok(Err(refused)) => Err(Failed::Refused(refused)),
+            Ok(Err(refused)) => Err(Failed::Refused(refused.to_string())),
             Err(panicked) => Err(Failed::Panicked(panicked)),
         }
     };
@@ -75,28 +85,29 @@ pub async fn import_epub(
         .await?;
     let (stored, summary) = match stored {
         Ok(done) => done,
-        Err(Failed::Refused(err)) => {
-            return Ok(Outcome::Refused {
-                reason: err.to_string(),
-            });
-        }
+        Err(Failed::Refused(reason)) => return Ok(Outcome::Refused { reason }),
         Err(Failed::Panicked(err)) => return Err(err.into()),
     };
-    let title = summary.metadata.title;
     Ok(match stored {
         Stored::Inserted(id) => Outcome::Imported {
             id,
-            title,
+            title: summary.metadata.title,
             chapters: summary.chapters,
             passages: summary.passages,
             warnings: summary.warnings,
         },
-        Stored::Duplicate(id) => Outcome::Duplicate { id, title },
+        Stored::Duplicate { id, title } => Outcome::Duplicate { id, title },
     })
+}
+
+/// The reason given when books are to be readable by groups that do not exist.
+pub fn unknown_groups_reason(unknown: &[Uuid]) -> String {
+    let ids: Vec<String> = unknown.iter().map(Uuid::to_string).collect();
+    format!("no group has the id {}", ids.join(", "))
 }
 
 /// Why the parser gave no book.
 enum Failed {
-    Refused(EpubError),
+    Refused(String),
     Panicked(tokio::task::JoinError),
 }

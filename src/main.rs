@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use scholia::app::{self, AppState};
 use scholia::auth::hash_password;
-use scholia::config::{Config, GlobalArgs};
+use scholia::config::{Config, GlobalArgs, LimitArgs, ServeArgs};
+use scholia::epub::Limits;
 use scholia::import::ImportOptions;
 use scholia::store::Store;
 use scholia::store::books::Access;
@@ -32,12 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web service (SQLite in the data directory unless DATABASE_URL says otherwise).
-    Serve {
-        /// On an empty database, first import a few public-domain books and create two demo
-        /// readers in a study group with notes (skipped, with a message, on any other).
-        #[arg(long)]
-        demo: bool,
-    },
+    Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Manage accounts.
@@ -60,6 +56,8 @@ enum Command {
         /// The book these files are a new edition of.
         #[arg(long)]
         edition_of: Option<Uuid>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
 }
 
@@ -69,6 +67,7 @@ enum UserCommand {
     Add {
         /// Login name.
         name: String,
+        /// What the account may do: read and annotate, also manage the catalogue, or everything.
         #[arg(long, value_enum, default_value = "reader")]
         role: Role,
         /// Name shown to other readers (default: the login name).
@@ -100,11 +99,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = Config::from_args(&cli.global)?;
+    let mut config = Config::from_args(&cli.global)?;
     match cli.command {
-        Command::Serve { demo } => {
+        Command::Serve(args) => {
+            args.apply(&mut config);
             let state = AppState::open(config).await?;
-            if demo {
+            if args.demo {
                 seed_demo(&state).await?;
             }
             announce_setup_link(&state).await?;
@@ -126,12 +126,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = read_password(password_stdin)?;
             scholia::api::auth::validate_password(&password)
                 .map_err(|e| anyhow::anyhow!(e.detail))?;
+            let display_name = scholia::api::auth::validate_display_name(
+                display_name.as_deref().unwrap_or(&username),
+            )
+            .map_err(|e| anyhow::anyhow!(e.detail))?;
             let store = Store::connect(&config.database_url).await?;
             store.migrate().await?;
             let user = store
                 .create_user(NewUser {
                     username: &username,
-                    display_name: display_name.as_deref().unwrap_or(&username),
+                    display_name: &display_name,
                     password_hash: &hash_password(&password)?,
                     role,
                 })
@@ -156,6 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             access,
             groups,
             edition_of,
+            limits,
         } => {
             let store = Store::connect(&config.database_url).await?;
             store.migrate().await?;
@@ -166,7 +171,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 imported_by: None,
             };
             let all_ok =
-                scholia::cli_import::run(&store, &paths, &config.epub_limits, &options, json)
+                scholia::cli_import::run(&store, &paths, &Limits::from(&limits), &options, json)
                     .await?;
             store.close().await;
             if !all_ok {
@@ -215,7 +220,13 @@ async fn announce_setup_link(state: &AppState) -> anyhow::Result<()> {
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
-    if from_stdin || !std::io::stdin().is_terminal() {
+    anyhow::ensure!(
+        from_stdin || std::io::stdin().is_terminal(),
+        "no terminal to ask for the password on: pass --password-stdin and write the password \
+         as the first line of standard input (e.g. `printf '%s\\n' \"$PASSWORD\" | scholia user \
+         add NAME --password-stdin`)"
+    );
+    if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());

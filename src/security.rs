@@ -1,14 +1,18 @@
 //! Browser-facing defences: security headers and the CSRF check on cookie-authenticated writes.
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use crate::api::auth::session_csrf_token;
+use crate::api::auth::{session_csrf_token, session_user};
 use crate::api::error::ApiError;
-use crate::app::{AppState, SESSION_COOKIE};
+use crate::app::AppState;
+use crate::client_addr::forwarded_https;
+use crate::config::Config;
 
 /// The policy for the web app's own pages: only the reader's own scripts (not `'self'`, which
 /// would also admit anything served under `/api`, such as a book's files), no plugins, no
@@ -66,26 +70,32 @@ fn script_sources(host: Option<&HeaderValue>) -> String {
 /// Refuses a write that a browser may have sent on another site's behalf.
 ///
 /// Writes with a bearer token carry no ambient credentials and pass. Otherwise a request
-/// with an `Origin` must come from this origin; one without `Origin` that carries our session
-/// cookie must echo the session's CSRF token in `X-CSRF-Token`.
+/// with an `Origin` must come from this origin (scheme, host and port); one without `Origin`
+/// that the session layer signs in must echo the session's CSRF token in `X-CSRF-Token`.
+/// Whether it is signed in is the session layer's own answer, not a reading of the `Cookie`
+/// header that could differ from the one it makes.
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_safe(req.method()) || has_bearer(req.headers()) {
         return next.run(req).await;
     }
+    let session = req.extensions().get::<Session>().cloned();
     let allowed = match req.headers().get(header::ORIGIN) {
-        Some(origin) => is_same_origin(origin, req.headers(), state.config.public_url.as_deref()),
-        None if !has_session_cookie(req.headers()) => true,
-        None => {
-            let sent = req
-                .headers()
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok());
-            let expected = match req.extensions().get::<Session>() {
-                Some(session) => session_csrf_token(session).await,
-                None => None,
-            };
-            matches!((sent, expected), (Some(sent), Some(expected)) if sent == expected)
-        }
+        Some(origin) => is_same_origin(origin, &req, &state.config),
+        None => match session {
+            None => true,
+            Some(session) => match session_user(&session).await {
+                Ok(None) => true,
+                Ok(Some(_)) => {
+                    let sent = req
+                        .headers()
+                        .get("x-csrf-token")
+                        .and_then(|v| v.to_str().ok());
+                    let expected = session_csrf_token(&session).await;
+                    matches!((sent, expected), (Some(sent), Some(expected)) if sent == expected)
+                }
+                Err(err) => return err.into_response(),
+            },
+        },
     };
     if allowed {
         next.run(req).await
@@ -109,27 +119,34 @@ fn has_bearer(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("Bearer "))
 }
 
-fn has_session_cookie(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|pair| pair.trim().starts_with(&format!("{SESSION_COOKIE}=")))
-}
-
-/// Whether `Origin` names the host this request was sent to (or the configured public URL).
-fn is_same_origin(origin: &HeaderValue, headers: &HeaderMap, public_url: Option<&str>) -> bool {
+/// Whether `Origin` is the configured public URL, or names the scheme, host and port this
+/// request was sent to (https only when a trusted proxy says the client used it).
+fn is_same_origin(origin: &HeaderValue, req: &Request, config: &Config) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    if public_url.is_some_and(|url| url.trim_end_matches('/') == origin) {
+    if config
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
         return true;
     }
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let https =
+        peer.is_some_and(|peer| forwarded_https(peer, req.headers(), &config.trusted_proxies));
+    let scheme = if https { "https://" } else { "http://" };
     let authority = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        .get(..scheme.len())
+        .filter(|prefix| prefix.eq_ignore_ascii_case(scheme))
+        .map(|_| &origin[scheme.len()..]);
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
     matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
 }
 

@@ -1,6 +1,6 @@
 //! The reader's web app, embedded in the binary so `scholia` runs from anywhere.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
@@ -28,20 +28,35 @@ pub fn script_paths() -> &'static [String] {
     })
 }
 
-/// Serves `web/` files; paths without a file extension get `index.html` (the app routes them).
-pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
+/// The reader's own pages, which the app routes in the browser: each gets `index.html`.
+fn is_page(path: &str) -> bool {
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+    };
+    matches!(path, "" | "upload" | "account" | "groups")
+        || ["read", "join", "setup", "groups"].iter().any(|p| under(p))
+}
+
+/// Serves the reader: `index.html` for its pages, and the files of `web/`, to GET and HEAD
+/// only (405 for other methods); anything else is 404.
+pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
     if path.starts_with("api/") || path == "api" {
         return ApiError::not_found("endpoint").into_response();
     }
-    let path = if path.is_empty() || !path.rsplit('/').next().unwrap_or("").contains('.') {
-        "index.html"
-    } else {
-        path
-    };
+    let path = if is_page(path) { "index.html" } else { path };
     let Some(file) = Assets::get(path) else {
         return ApiError::not_found("page").into_response();
     };
+    if method != Method::GET && method != Method::HEAD {
+        return ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "the reader's pages and files are only read (GET or HEAD)",
+        )
+        .with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD"))
+        .into_response();
+    }
     let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
     let unchanged = headers
         .get(header::IF_NONE_MATCH)

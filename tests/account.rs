@@ -1,5 +1,6 @@
-//! Account lifecycle over HTTP on both databases: exporting one's marginalia, and deleting
-//! the account with its shared notes deleted or anonymized.
+//! Account lifecycle over HTTP on both databases: the display name, changing the password,
+//! exporting one's marginalia, and deleting the account with its shared notes deleted or
+//! anonymized.
 
 mod common;
 
@@ -12,6 +13,8 @@ both_databases!(
     deletion_needs_the_password_and_a_choice,
     deletion_anonymizes_shared_notes_and_hands_groups_on,
     deletion_deletes_shared_notes_leaving_tombstones_for_replies,
+    display_names_are_normalized_visible_and_bounded,
+    changing_the_password_ends_the_other_sessions,
 );
 
 fn id_of(user: &Value) -> String {
@@ -436,4 +439,121 @@ async fn deletion_deletes_shared_notes_leaving_tombstones_for_replies(app: TestA
     // Bob's group lives on without her.
     let members = send(bob.get(app.url(&format!("/api/groups/{group}/members")))).await;
     assert_eq!(members["items"].as_array().unwrap().len(), 1);
+}
+
+async fn register_named(app: &TestApp, username: &str, display_name: &str) -> reqwest::Response {
+    app.client()
+        .post(app.url("/api/auth/register"))
+        .json(
+            &json!({"username": username, "password": "password-x", "display_name": display_name}),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn display_names_are_normalized_visible_and_bounded(app: TestApp) {
+    // "Ame" + combining acute: stored composed (NFC), trimmed.
+    let decomposed: Value = register_named(&app, "amelie", "  Ame\u{301}lie  ")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(decomposed["display_name"], "Am\u{e9}lie");
+    for (name, kept) in [
+        ("\u{1F469}\u{200D}\u{1F4BB}", "ZWJ emoji"),
+        (
+            "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+            "ZWNJ in Persian",
+        ),
+    ] {
+        let response = register_named(&app, &format!("u{}", name.len()), name).await;
+        assert_eq!(response.status(), 201, "{kept}");
+    }
+    for hostile in [
+        "\u{202E}nimda",
+        "ad\u{200B}min",
+        "ad\u{2060}min",
+        "\u{FEFF}admin",
+        "ad\u{2067}min",
+        "   ",
+        &"x".repeat(65),
+    ] {
+        let response = register_named(&app, "hostile", hostile).await;
+        let detail = expect_problem(response, 400).await;
+        assert!(detail.contains("display_name"), "{detail}");
+    }
+
+    let (client, _) = app.reader("renamer").await;
+    let renamed = send(
+        client
+            .patch(app.url("/api/me"))
+            .json(&json!({"display_name": " New name "})),
+    )
+    .await;
+    assert_eq!(renamed["display_name"], "New name");
+    let me = send(client.get(app.url("/api/me"))).await;
+    assert_eq!(me["display_name"], "New name");
+    let bidi = client
+        .patch(app.url("/api/me"))
+        .json(&json!({"display_name": "a\u{202E}b"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bidi, 400).await;
+    let unknown = client
+        .patch(app.url("/api/me"))
+        .json(&json!({"display_name": "ok", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(unknown, 400).await;
+    assert_eq!(send(client.get(app.url("/api/me"))).await["role"], "reader");
+}
+
+async fn sign_in(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    app.client()
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn changing_the_password_ends_the_other_sessions(app: TestApp) {
+    let (here, _) = app.reader("pat").await;
+    let elsewhere = app.client();
+    let login = elsewhere
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "pat", "password": "password-pat"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+
+    let change = |current: &str| {
+        here.put(app.url("/api/me/password"))
+            .json(&json!({"current_password": current, "new_password": "a new passphrase"}))
+    };
+    let wrong = change("not it").send().await.unwrap();
+    expect_problem(wrong, 403).await;
+    assert_eq!(sign_in(&app, "pat", "password-pat").await.status(), 200);
+    send(change("password-pat")).await;
+
+    assert_eq!(
+        here.get(app.url("/api/me")).send().await.unwrap().status(),
+        200
+    );
+    let ended = elsewhere.get(app.url("/api/me")).send().await.unwrap();
+    expect_problem(ended, 401).await;
+    assert_eq!(sign_in(&app, "pat", "password-pat").await.status(), 401);
+    assert_eq!(sign_in(&app, "pat", "a new passphrase").await.status(), 200);
+    // The session that changed it still writes.
+    let token = here
+        .post(app.url("/api/me/tokens"))
+        .json(&json!({"name": "still here"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 201);
 }

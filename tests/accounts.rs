@@ -10,6 +10,8 @@ both_databases!(
     token_works_and_can_be_revoked,
     logged_out_session_cookie_no_longer_works,
     cookie_writes_need_same_origin_or_csrf_token,
+    a_session_cookie_in_any_spelling_needs_the_csrf_check,
+    an_origin_with_another_scheme_is_cross_site,
     wrong_password_and_unknown_user_answer_alike,
     failed_logins_are_rate_limited,
     bad_bodies_get_problem_details,
@@ -263,6 +265,67 @@ async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Respon
         .send()
         .await
         .unwrap()
+}
+
+/// The session cookie's `name=value` as the server set it at registration.
+async fn session_cookie(app: &TestApp, username: &str) -> (String, String) {
+    let response = reqwest::Client::new()
+        .post(app.url("/api/auth/register"))
+        .json(&json!({
+            "username": username, "password": "password-x", "display_name": username,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let pair = cookie.split(';').next().unwrap();
+    let (name, value) = pair.split_once('=').unwrap();
+    (name.to_owned(), value.to_owned())
+}
+
+async fn a_session_cookie_in_any_spelling_needs_the_csrf_check(app: TestApp) {
+    let (name, value) = session_cookie(&app, "spell").await;
+    assert_eq!(name, "scholia_session");
+    let me = reqwest::Client::new()
+        .get(app.url("/api/me"))
+        .header("cookie", format!("scholia%5Fsession={value}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200, "the session layer reads the encoded name");
+    for cookie in [
+        format!("scholia%5Fsession={value}"),
+        format!("scholia_session ={value}"),
+        format!("other=1; scholia%5fsession={value}"),
+    ] {
+        let write = reqwest::Client::new()
+            .post(app.url("/api/me/tokens"))
+            .header("cookie", &cookie)
+            .json(&json!({"name": "t"}))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(write, 403).await;
+    }
+    assert_eq!(app.count("api_tokens").await, 0);
+}
+
+async fn an_origin_with_another_scheme_is_cross_site(app: TestApp) {
+    let client = app.bare_client();
+    app.register(&client, "scheme").await;
+    let https_origin = app.base.replacen("http://", "https://", 1);
+    let write = client
+        .post(app.url("/api/me/tokens"))
+        .header("origin", https_origin)
+        .json(&json!({"name": "t"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(write, 403).await;
 }
 
 async fn wrong_password_and_unknown_user_answer_alike(app: TestApp) {

@@ -19,6 +19,10 @@ both_databases!(
     a_note_that_cannot_be_stored_fails_alone,
     a_book_i_may_no_longer_read_is_not_found_even_with_my_notes_on_it,
     a_tombstone_shows_only_over_replies_i_may_read,
+    remote_images_in_notes_are_links,
+    empty_margin_is_absent_and_unknown_audience_is_refused,
+    visitors_see_public_notes_by_default,
+    a_page_that_fills_the_limit_is_the_last,
 );
 
 /// A book and the first passage with at least 20 characters of text.
@@ -787,4 +791,116 @@ async fn a_tombstone_shows_only_over_replies_i_may_read(app: TestApp) {
     let ids: Vec<&str> = for_cat.iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [reply_id, id]);
     assert_eq!(for_cat[1]["replies"], 1);
+}
+
+async fn remote_images_in_notes_are_links(app: TestApp) {
+    let (book, passages) = app.book_with_passages("trees.epub").await;
+    let (client, _) = app.reader("pixie").await;
+    let body = "look ![pixel](https://tracker.example/p.gif)";
+    let note = app
+        .post_note(
+            &client,
+            &note_on(&book, &passages[0], body, json!("public")),
+        )
+        .await;
+    let html = note["body_html"].as_str().unwrap();
+    assert!(!html.contains("<img"), "{html}");
+    assert!(
+        html.contains("href=\"https://tracker.example/p.gif\""),
+        "{html}"
+    );
+}
+
+async fn empty_margin_is_absent_and_unknown_audience_is_refused(app: TestApp) {
+    let (book, passages) = app.book_with_passages("trees.epub").await;
+    let (client, _) = app.reader("mara").await;
+    app.post_note(
+        &client,
+        &note_on(&book, &passages[0], "mine", json!("public")),
+    )
+    .await;
+    let list = |query: &str| client.get(app.url(&format!("/api/books/{book}/annotations?{query}")));
+    let empty = send(list("margin=")).await;
+    assert_eq!(empty["items"].as_array().unwrap().len(), 1);
+    let counts =
+        send(client.get(app.url(&format!("/api/books/{book}/annotations/counts?margin=")))).await;
+    assert_eq!(counts["items"].as_array().unwrap().len(), 1);
+    let public = send(list("audience=public")).await;
+    assert_eq!(public["items"].as_array().unwrap().len(), 1);
+    let unknown = list("audience=friends").send().await.unwrap();
+    let detail = expect_problem(unknown, 400).await;
+    assert!(detail.contains("audience"), "{detail}");
+    let order = list("order=sideways").send().await.unwrap();
+    expect_problem(order, 400).await;
+}
+
+/// Passages long enough for [`note_on`]'s range.
+fn long_passages(passages: &[Value]) -> Vec<Value> {
+    passages
+        .iter()
+        .filter(|p| p["text"].as_str().unwrap().chars().count() > 15)
+        .cloned()
+        .collect()
+}
+
+async fn visitors_see_public_notes_by_default(app: TestApp) {
+    let (book, passages) = app.book_with_passages("trees.epub").await;
+    let passages = long_passages(&passages);
+    let (client, _) = app.reader("pia").await;
+    app.post_note(
+        &client,
+        &note_on(&book, &passages[0], "for all", json!("public")),
+    )
+    .await;
+    app.post_note(
+        &client,
+        &note_on(&book, &passages[1], "for me", json!("private")),
+    )
+    .await;
+    let visitor = app.client();
+    let seen = send(visitor.get(app.url(&format!("/api/books/{book}/annotations")))).await;
+    let bodies: Vec<&str> = seen["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["for all"]);
+    let none =
+        send(visitor.get(app.url(&format!("/api/books/{book}/annotations?margin=none")))).await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+}
+
+async fn a_page_that_fills_the_limit_is_the_last(app: TestApp) {
+    let (book, all_passages) = app.book_with_passages("trees.epub").await;
+    let passages = long_passages(&all_passages);
+    let (client, _) = app.reader("quin").await;
+    for passage in &passages[..2] {
+        app.post_note(&client, &note_on(&book, passage, "n", json!("private")))
+            .await;
+    }
+    let notes =
+        |query: &str| client.get(app.url(&format!("/api/books/{book}/annotations?{query}")));
+    let full = send(notes("limit=2")).await;
+    assert_eq!(full["items"].as_array().unwrap().len(), 2);
+    assert!(full["next_cursor"].is_null(), "{full}");
+    let first = send(notes("limit=1")).await;
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a second page follows");
+    let second = send(notes(&format!("limit=1&cursor={cursor}"))).await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert!(second["next_cursor"].is_null(), "{second}");
+
+    let count = all_passages.len();
+    let all = send(client.get(app.url(&format!("/api/books/{book}/passages?limit={count}")))).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), count);
+    assert!(all["next_cursor"].is_null());
+    let books = send(client.get(app.url("/api/books?limit=1"))).await;
+    assert!(books["next_cursor"].is_null(), "one book, one page");
+    let search =
+        send(client.get(app.url(&format!("/api/books/{book}/search?q=n&annotations_limit=2"))))
+            .await;
+    assert_eq!(search["annotations"]["items"].as_array().unwrap().len(), 2);
+    assert!(search["annotations"]["next_cursor"].is_null(), "{search}");
 }

@@ -4,7 +4,7 @@ mod common;
 
 use common::{TestApp, expect_problem};
 use scholia::store::users::Role;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 both_databases!(
     librarian_uploads_and_reader_reads,
@@ -16,6 +16,9 @@ both_databases!(
     resources_have_types_and_etags,
     delete_removes_everything,
     interrupted_import_leaves_database_as_before,
+    a_book_without_text_is_refused_with_its_reason,
+    a_duplicate_answers_with_the_existing_books_title,
+    unknown_groups_are_refused_by_id,
 );
 
 async fn json(response: reqwest::Response) -> Value {
@@ -448,4 +451,86 @@ async fn interrupted_import_leaves_database_as_before(app: TestApp) {
     for (table, count) in tables.iter().zip(before) {
         assert_eq!(app.count(table).await, count, "{table} unchanged");
     }
+}
+
+/// A one-chapter EPUB titled `title` whose chapter body is `body`.
+fn epub_of(title: &str, body: &str) -> Vec<u8> {
+    use std::io::Write;
+    let container = r#"<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>"#;
+    let opf = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{title}</dc:title><dc:identifier id="id">urn:{title}</dc:identifier><dc:language>en</dc:language></metadata><manifest><item id="c" href="c.xhtml" media-type="application/xhtml+xml"/></manifest><spine><itemref idref="c"/></spine></package>"#
+    );
+    let chapter = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>c</title></head><body>{body}</body></html>"#
+    );
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, data) in [
+        ("mimetype", "application/epub+zip"),
+        ("META-INF/container.xml", container),
+        ("content.opf", &opf),
+        ("c.xhtml", &chapter),
+    ] {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(data.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+async fn a_book_without_text_is_refused_with_its_reason(app: TestApp) {
+    let (librarian, _) = app.user_with_role("lyle", Role::Librarian).await;
+    for title in ["Blank", "Also blank"] {
+        let empty = epub_of(title, "<div><img src=\"x.png\" alt=\"\"/></div>");
+        let response = app.upload_bytes(&librarian, "empty.epub", empty, &[]).await;
+        let detail = expect_problem(response, 422).await;
+        assert!(detail.contains("no readable text"), "{detail}");
+    }
+    assert_eq!(app.count("books").await, 0);
+}
+
+async fn a_duplicate_answers_with_the_existing_books_title(app: TestApp) {
+    let (librarian, _) = app.user_with_role("lark", Role::Librarian).await;
+    let text = "<p>The same words in two covers.</p>";
+    let first = app
+        .upload_bytes(&librarian, "a.epub", epub_of("First cover", text), &[])
+        .await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = app
+        .upload_bytes(&librarian, "b.epub", epub_of("Second cover", text), &[])
+        .await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["status"], "duplicate");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["title"], "First cover", "the stored book's own title");
+}
+
+async fn unknown_groups_are_refused_by_id(app: TestApp) {
+    let (librarian, _) = app.user_with_role("lumi", Role::Librarian).await;
+    let ghost = uuid::Uuid::new_v4().to_string();
+    let fields = [("access", "groups"), ("groups", ghost.as_str())];
+    let upload = app.upload(&librarian, "trees.epub", &fields).await;
+    let detail = expect_problem(upload, 422).await;
+    assert!(detail.contains(&ghost), "{detail}");
+    assert_eq!(app.count("books").await, 0);
+
+    let book = app.import_fixture("trees.epub").await;
+    let patch = librarian
+        .patch(app.url(&format!("/api/books/{book}")))
+        .json(&json!({"access": "groups", "groups": [ghost]}))
+        .send()
+        .await
+        .unwrap();
+    let detail = expect_problem(patch, 400).await;
+    assert!(detail.contains(&ghost), "{detail}");
+    let unchanged: Value = librarian
+        .get(app.url(&format!("/api/books/{book}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged["access"], "public");
 }

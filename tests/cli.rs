@@ -205,3 +205,117 @@ fn import_reports_each_file_and_fails_when_any_is_refused() {
         "{summary}"
     );
 }
+
+/// An EPUB whose manifest lists an image the archive lacks (imported, with a warning).
+fn epub_missing_an_image() -> Vec<u8> {
+    use std::io::Write;
+    let container = r#"<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>"#;
+    let opf = r#"<?xml version="1.0" encoding="UTF-8"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Warned</dc:title><dc:identifier id="id">urn:warned</dc:identifier><dc:language>en</dc:language></metadata><manifest><item id="c" href="c.xhtml" media-type="application/xhtml+xml"/><item id="lost" href="lost.png" media-type="image/png"/></manifest><spine><itemref idref="c"/></spine></package>"#;
+    let chapter = r#"<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>c</title></head><body><p>Some words to read.</p></body></html>"#;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in [
+        ("mimetype", "application/epub+zip"),
+        ("META-INF/container.xml", container),
+        ("content.opf", opf),
+        ("c.xhtml", chapter),
+    ] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(data.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[test]
+fn import_prints_warnings_and_names_unknown_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("warned.epub");
+    std::fs::write(&book, epub_missing_an_image()).unwrap();
+    let data = dir.path().join("data");
+    let import = |extra: &[&str]| {
+        scholia()
+            .arg("import")
+            .arg(&book)
+            .args(["--data-dir", data.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ghost = uuid::Uuid::new_v4().to_string();
+    let refused = import(&["--access", "groups", "--groups", &ghost]);
+    assert!(!refused.status.success());
+    let text = String::from_utf8(refused.stdout).unwrap();
+    assert!(text.contains("refused") && text.contains(&ghost), "{text}");
+
+    let imported = import(&[]);
+    assert!(imported.status.success());
+    let text = String::from_utf8(imported.stdout).unwrap();
+    assert!(
+        text.contains("warning") && text.contains("lost.png"),
+        "{text}"
+    );
+}
+
+#[test]
+fn user_add_without_a_terminal_says_how_to_pass_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = scholia()
+        .args(["user", "add", "nora", "--data-dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8(output.stderr).unwrap();
+    assert!(error.contains("--password-stdin"), "{error}");
+}
+
+#[test]
+fn each_command_lists_only_the_flags_that_apply() {
+    let help = |command: &[&str]| {
+        let output = scholia().args(command).arg("--help").output().unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let serve = help(&["serve"]);
+    for flag in [
+        "--max-file-bytes",
+        "--trusted-proxy",
+        "--idle-timeout",
+        "--database-url",
+    ] {
+        assert!(serve.contains(flag), "serve --help lacks {flag}");
+    }
+    assert!(help(&["import"]).contains("--max-compression-ratio"));
+    for command in [&["migrate"][..], &["user", "add"]] {
+        let text = help(command);
+        assert!(text.contains("--database-url"), "{command:?}");
+        for flag in ["--max-file-bytes", "--allow-registration", "--public-url"] {
+            assert!(!text.contains(flag), "{command:?} --help lists {flag}");
+        }
+    }
+}
+
+#[test]
+fn serve_prints_its_url_and_what_to_do_next() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_addr();
+    let mut child = scholia()
+        .args(["serve", "--addr", &addr, "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, first_line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut first);
+        let _ = sender.send(first);
+    });
+    let first = first_line.recv_timeout(Duration::from_secs(20));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let first = first.expect("scholia serve printed nothing");
+    assert!(first.contains(&format!("http://{addr}/")), "{first}");
+}

@@ -829,3 +829,19 @@ fn unclosed_paragraphs_do_not_nest() {
     assert_eq!(parsed.chapters[0].passages.len(), 300);
     assert!(parsed.chapters[0].passages.iter().all(|p| p.text == "x"));
 }
+
+#[test]
+fn many_entries_each_under_the_ratio_check_are_refused_as_a_whole() {
+    // 480 entries of 1 MiB (each at the per-entry check's floor) from a file of a few hundred KB.
+    let zeros = vec![0u8; MIB];
+    let names: Vec<String> = (0..480).map(|i| format!("OEBPS/pad{i}.bin")).collect();
+    let extra: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &zeros[..])).collect();
+    let bomb = book_with(&xhtml("<p>x</p>").into_bytes(), &extra);
+    assert!(bomb.len() < 1024 * 1024, "{} bytes", bomb.len());
+    let e = refusal(&bomb, &Limits::default());
+    assert!(
+        matches!(e, EpubError::ArchiveCompressionRatio { .. }),
+        "{e}"
+    );
+    assert_names(&e, &["as a whole", "--max-compression-ratio", "100"]);
+}

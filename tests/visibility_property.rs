@@ -430,9 +430,15 @@ struct Margin {
     reading_first: bool,
 }
 
-/// A new account (and a signed-out reader) sees its groups' notes, without reading first.
+/// A new account sees its groups' notes, without reading first.
 const DEFAULT_MARGIN: Margin = Margin {
     mode: Mode::Groups,
+    reading_first: false,
+};
+
+/// A signed-out visitor has no groups: they see everyone's (public) notes.
+const VISITOR_MARGIN: Margin = Margin {
+    mode: Mode::Everyone,
     reading_first: false,
 };
 
@@ -575,7 +581,7 @@ impl Model {
 
     fn margin_of(&self, viewer: Viewer, book: usize) -> Margin {
         match viewer {
-            None => DEFAULT_MARGIN,
+            None => VISITOR_MARGIN,
             Some(u) => {
                 let p = &self.preferences[u];
                 p.books.get(&book).copied().unwrap_or(p.account)
@@ -1656,7 +1662,7 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 (Some(GRole::Facilitator | GRole::Member), _) => 403,
                 (_, None) => 404,
                 (_, Some(GRole::Owner)) => 409,
-                _ => 204,
+                _ => 200,
             };
             let (id, target_id) = (&world.group_ids[group], &world.user_ids[target]);
             let role_name = if role == GRole::Facilitator {
@@ -1680,7 +1686,7 @@ async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
                 expected,
                 "op {index} {op:?}: expected {expected}, got {status} {answer}"
             );
-            if status == 204 {
+            if status == 200 {
                 world.model.groups[group].members.insert(target, role);
             }
         }

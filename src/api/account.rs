@@ -1,21 +1,20 @@
 //! The account's lifecycle: `GET /api/me/export` (all my marginalia) and `DELETE /api/me`.
 
-use std::net::SocketAddr;
-
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
 use super::annotations::annotation_json;
+use super::auth::check_password;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json};
 use super::pagination::MAX_LIMIT;
 use crate::app::AppState;
-use crate::auth::verify_password;
+use crate::client_addr::ClientIp;
 use crate::store::account::SharedNotes;
 use crate::store::annotations::{ListFilter, Order, Scope, cursor_of};
 use crate::store::{now_micros, rfc3339};
@@ -77,34 +76,15 @@ struct DeleteRequest {
 /// count against the login limiter, so a stolen session cannot guess the password here.
 async fn delete_account(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(addr): ClientIp,
     CurrentUser(user): CurrentUser,
     session: Session,
     Json(req): Json<DeleteRequest>,
 ) -> ApiResult<StatusCode> {
-    if let Some(wait) = state.login_limiter.retry_after(&user.username, peer.ip()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many wrong passwords; try again later",
-        )
-        .with_header(
-            header::RETRY_AFTER,
-            HeaderValue::from(wait.as_secs().max(1)),
-        ));
-    }
-    let stored = state
-        .store
-        .user_credentials(&user.username)
+    if check_password(&state, &user.username, addr, req.password)
         .await?
-        .map(|(_, hash)| hash);
-    let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
-        .await
-        .map_err(anyhow::Error::from)?;
-    if !ok {
-        state
-            .login_limiter
-            .record_failure(&user.username, peer.ip());
+        .is_none()
+    {
         return Err(ApiError::forbidden(
             "that is not your password; the account was not deleted",
         ));

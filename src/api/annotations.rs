@@ -600,15 +600,30 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-/// The margin a request names with `margin=`, if any (else the reader's preference applies).
-pub fn asked_margin(asked: Option<&str>) -> ApiResult<ReaderMargin> {
+/// The margin a request names with `margin=` (empty is none named), else the reader's
+/// preference; a visitor, who has no preference and no groups, sees `everyone`.
+pub fn asked_margin(asked: Option<&str>, viewer: Option<&User>) -> ApiResult<ReaderMargin> {
     let asked = asked
+        .filter(|asked| !asked.is_empty())
         .map(|asked| {
             MarginMode::parse(asked)
                 .ok_or_else(|| ApiError::bad_request("margin must be none, groups or everyone"))
         })
-        .transpose()?;
+        .transpose()?
+        .or(viewer.is_none().then_some(MarginMode::Everyone));
     Ok(ReaderMargin { asked })
+}
+
+/// `audience=`: `private`, `public`, `group` (any group) or one group's id.
+fn audience_filter(asked: Option<String>) -> ApiResult<Option<String>> {
+    match asked.as_deref() {
+        None | Some("") => Ok(None),
+        Some("private" | "public" | "group") => Ok(asked),
+        Some(id) if Uuid::parse_str(id).is_ok() => Ok(asked),
+        Some(_) => Err(ApiError::bad_request(
+            "audience must be private, public, group or a group id",
+        )),
+    }
 }
 
 async fn list(
@@ -617,7 +632,7 @@ async fn list(
     Path(book): Path<Uuid>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let margin = asked_margin(query.margin.as_deref())?;
+    let margin = asked_margin(query.margin.as_deref(), viewer.as_ref())?;
     let order = query.order.unwrap_or_default();
     let limit = pagination::limit(
         query.limit,
@@ -629,11 +644,11 @@ async fn list(
         passage: query.passage,
         tag: query.tag,
         author: query.author,
-        audience: query.audience,
+        audience: audience_filter(query.audience)?,
         motivation: query.motivation,
         order,
         after: decode_cursor(query.cursor.as_deref())?,
-        limit,
+        limit: pagination::rows_for(limit),
         ..ListFilter::default()
     };
     let rows = state
@@ -666,7 +681,7 @@ async fn counts(
     Path(book): Path<Uuid>,
     Query(query): Query<CountQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    let margin = asked_margin(query.margin.as_deref())?;
+    let margin = asked_margin(query.margin.as_deref(), viewer.as_ref())?;
     let counts = state
         .store
         .annotation_counts(viewer.as_ref(), book, query.chapter, margin)

@@ -1,9 +1,9 @@
 //! Register, log in, log out: the session side of accounts.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::post;
@@ -15,12 +15,17 @@ use uuid::Uuid;
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use crate::app::AppState;
-use crate::auth::{hash_password, random_secret, verify_password};
-use crate::store::is_unique_violation;
+use crate::auth::{
+    self, Busy, LOGIN_WINDOW, MAX_PASSWORD_BYTES, REGISTRATION_WINDOW, hash_password,
+    random_secret, verify_password,
+};
+use crate::client_addr::ClientIp;
 use crate::store::users::{NewUser, Role, User};
+use crate::store::{is_unique_violation, now_micros};
 
 const USER_ID_KEY: &str = "user_id";
 const CSRF_KEY: &str = "csrf_token";
+const EPOCH_KEY: &str = "session_epoch";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,6 +55,16 @@ pub async fn session_user(session: &Session) -> ApiResult<Option<Uuid>> {
         .map_err(|e| anyhow::anyhow!("reading session: {e}").into())
 }
 
+/// The account's session epoch this session was signed in under (see
+/// [`crate::store::Store::user_by_session`]).
+pub async fn session_epoch(session: &Session) -> ApiResult<i64> {
+    session
+        .get::<i64>(EPOCH_KEY)
+        .await
+        .map(Option::unwrap_or_default)
+        .map_err(|e| anyhow::anyhow!("reading session: {e}").into())
+}
+
 /// The session's CSRF token, which cookie-authenticated writes may echo in `X-CSRF-Token`.
 pub async fn session_csrf_token(session: &Session) -> Option<String> {
     session.get::<String>(CSRF_KEY).await.ok().flatten()
@@ -72,25 +87,105 @@ pub fn normalize_username(username: &str) -> ApiResult<String> {
 }
 
 pub fn validate_password(password: &str) -> ApiResult<()> {
-    match password.chars().count() {
-        0..8 => Err(ApiError::bad_request(
-            "password must be at least 8 characters",
-        )),
-        8..=1024 => Ok(()),
-        _ => Err(ApiError::bad_request(
-            "password must be at most 1024 characters",
-        )),
-    }
-}
-
-pub(super) fn validate_display_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
+    if password.chars().count() < 8 {
         return Err(ApiError::bad_request(
-            "display_name must be 1 to 80 characters",
+            "password must be at least 8 characters",
         ));
     }
-    Ok(name.to_owned())
+    check_password_size(password)
+}
+
+/// Longer passwords only cost hashing time; they are refused before any hashing.
+fn check_password_size(password: &str) -> ApiResult<()> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "password must be at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// The name others see: NFC, 1 to 64 characters once trimmed, and none of the invisible
+/// characters that let one name pass for another (bidi controls, zero-width spaces and
+/// joiners other than ZWJ and ZWNJ, which scripts and emoji need, control characters).
+pub fn validate_display_name(name: &str) -> ApiResult<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = name.trim().nfc().collect();
+    if let Some(c) = name.chars().find(|&c| is_deceptive(c)) {
+        return Err(ApiError::bad_request(format!(
+            "display_name may not contain the invisible character U+{:04X}",
+            c as u32
+        )));
+    }
+    if !(1..=64).contains(&name.chars().count()) {
+        return Err(ApiError::bad_request(
+            "display_name must be 1 to 64 characters",
+        ));
+    }
+    Ok(name)
+}
+
+fn is_deceptive(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            | '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// Too many password checks are waiting already.
+pub fn busy(_: Busy) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the server is busy checking passwords; try again in a moment",
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+}
+
+fn too_many(detail: &str, wait: std::time::Duration) -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, detail).with_header(
+        header::RETRY_AFTER,
+        HeaderValue::from(wait.as_secs().max(1)),
+    )
+}
+
+/// Checks `username`'s password as asked from `addr`, within the pair's login budget (shared
+/// by every check of that account's password from that address): the attempt is counted
+/// before the check, a refused one is not kept, and a right password clears the count.
+pub async fn check_password(
+    state: &AppState,
+    username: &str,
+    addr: IpAddr,
+    password: String,
+) -> ApiResult<Option<User>> {
+    check_password_size(&password)?;
+    let scope = format!("login:{username}|{addr}");
+    let now = now_micros();
+    let since = now - LOGIN_WINDOW.as_micros() as i64;
+    let attempt = state.store.record_attempt(&scope, now, since).await?;
+    if let Some(wait) = auth::login_backoff(&attempt.earlier, now) {
+        state.store.forget_attempt(&attempt.id).await?;
+        return Err(too_many("too many failed logins; try again later", wait));
+    }
+    let found = state.store.user_credentials(username).await?;
+    let stored = found.as_ref().map(|(_, hash)| hash.clone());
+    let verified = state
+        .passwords
+        .run(move || verify_password(&password, stored.as_deref()))
+        .await;
+    let ok = match verified {
+        Ok(done) => done?,
+        Err(busy_now) => {
+            state.store.forget_attempt(&attempt.id).await?;
+            return Err(busy(busy_now));
+        }
+    };
+    match found {
+        Some((user, _)) if ok => {
+            state.store.clear_attempts(&scope).await?;
+            Ok(Some(user))
+        }
+        _ => Ok(None),
+    }
 }
 
 pub fn user_json(user: &User) -> Value {
@@ -105,6 +200,7 @@ pub fn user_json(user: &User) -> Value {
 
 async fn register(
     State(state): State<AppState>,
+    ClientIp(addr): ClientIp,
     session: Session,
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
@@ -116,10 +212,26 @@ async fn register(
     let username = normalize_username(&req.username)?;
     validate_password(&req.password)?;
     let display_name = validate_display_name(&req.display_name)?;
+    let scope = format!("register:{addr}");
+    let now = now_micros();
+    let since = now - REGISTRATION_WINDOW.as_micros() as i64;
+    let attempt = state.store.record_attempt(&scope, now, since).await?;
+    let per_hour = state.config.registrations_per_hour;
+    if let Some(wait) = auth::registration_wait(&attempt.earlier, now, per_hour) {
+        state.store.forget_attempt(&attempt.id).await?;
+        return Err(too_many(
+            "too many accounts registered from this address; try again later",
+            wait,
+        ));
+    }
     let password = req.password;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(anyhow::Error::from)??;
+    let password_hash = match state.passwords.run(move || hash_password(&password)).await {
+        Ok(done) => done??,
+        Err(busy_now) => {
+            state.store.forget_attempt(&attempt.id).await?;
+            return Err(busy(busy_now));
+        }
+    };
     let user = state
         .store
         .create_user(NewUser {
@@ -136,7 +248,7 @@ async fn register(
                 e.into()
             }
         })?;
-    let csrf = start_session(&session, user.id).await?;
+    let csrf = start_session(&session, user.id, 0).await?;
     let mut body = user_json(&user);
     body["csrf_token"] = json!(csrf);
     Ok((StatusCode::CREATED, axum::Json(body)))
@@ -144,51 +256,30 @@ async fn register(
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(addr): ClientIp,
     session: Session,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<Value>> {
     let username = req.username.trim().to_lowercase();
-    if let Some(wait) = state.login_limiter.retry_after(&username, peer.ip()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many failed logins; try again later",
-        )
-        .with_header(
-            header::RETRY_AFTER,
-            HeaderValue::from(wait.as_secs().max(1)),
-        ));
-    }
-    let found = state.store.user_credentials(&username).await?;
-    let password = req.password;
-    let stored = found.as_ref().map(|(_, hash)| hash.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
-        .await
-        .map_err(anyhow::Error::from)?;
-    let user = match found {
-        Some((user, _)) if ok => user,
-        // One answer for an unknown user and a wrong password, so names cannot be probed.
-        _ => {
-            state.login_limiter.record_failure(&username, peer.ip());
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "wrong username or password",
-            ));
-        }
-    };
-    state.login_limiter.record_success(&username);
-    let csrf = start_session(&session, user.id).await?;
+    // One answer for an unknown user and a wrong password, so names cannot be probed.
+    let user = check_password(&state, &username, addr, req.password)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "wrong username or password"))?;
+    let epoch = state.store.session_epoch(user.id).await?;
+    let csrf = start_session(&session, user.id, epoch).await?;
     let mut body = user_json(&user);
     body["csrf_token"] = json!(csrf);
     Ok(axum::Json(body))
 }
 
-/// Signs `user` into the session under a fresh session id (against fixation) and a new CSRF token.
-pub(super) async fn start_session(session: &Session, user: Uuid) -> ApiResult<String> {
+/// Signs `user` into the session under a fresh session id (against fixation), the account's
+/// current session `epoch` and a new CSRF token.
+pub async fn start_session(session: &Session, user: Uuid, epoch: i64) -> ApiResult<String> {
     let csrf = random_secret("");
     let result = async {
         session.cycle_id().await?;
         session.insert(USER_ID_KEY, user).await?;
+        session.insert(EPOCH_KEY, epoch).await?;
         session.insert(CSRF_KEY, &csrf).await
     };
     result

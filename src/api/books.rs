@@ -16,7 +16,7 @@ use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, Page, decode_cursor, page};
 use crate::app::AppState;
 use crate::epub::Rendition;
-use crate::import::{ImportOptions, Outcome, import_epub};
+use crate::import::{ImportOptions, Outcome, import_epub, unknown_groups_reason};
 use crate::store::books::{Access, BookRow, PassageRow};
 use crate::store::rfc3339;
 use crate::store::users::User;
@@ -91,7 +91,7 @@ async fn list_books(
     let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let rows = state
         .store
-        .list_books(viewer.as_ref(), search, after, limit)
+        .list_books(viewer.as_ref(), search, after, pagination::rows_for(limit))
         .await?;
     Ok(axum::Json(page(&rows, limit, book_json, |b| {
         (b.created_at, b.id.clone())
@@ -173,6 +173,10 @@ async fn update_book(
 ) -> ApiResult<axum::Json<Value>> {
     require_librarian(&user)?;
     check_access(update.access, &update.groups)?;
+    let unknown = state.store.unknown_groups(&update.groups).await?;
+    if !unknown.is_empty() {
+        return Err(ApiError::bad_request(unknown_groups_reason(&unknown)));
+    }
     if !state
         .store
         .set_book_access(id, update.access, &update.groups)
@@ -323,7 +327,7 @@ async fn passages(
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;
     let rows = state
         .store
-        .passages(id, query.chapter, after, limit)
+        .passages(id, query.chapter, after, pagination::rows_for(limit))
         .await?;
     Ok(axum::Json(page(&rows, limit, passage_json, |p| {
         (p.chapter, p.ordinal)

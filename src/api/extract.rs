@@ -88,11 +88,12 @@ impl FromRequestParts<AppState> for MaybeUser {
         let Some(session) = parts.extensions.get::<Session>() else {
             return Ok(MaybeUser(None));
         };
-        let user_id = crate::api::auth::session_user(session).await?;
-        match user_id {
-            Some(id) => Ok(MaybeUser(state.store.user_by_id(id).await?)),
-            None => Ok(MaybeUser(None)),
-        }
+        let Some(id) = crate::api::auth::session_user(session).await? else {
+            return Ok(MaybeUser(None));
+        };
+        // A session from before a password change names the account but no longer signs in.
+        let epoch = crate::api::auth::session_epoch(session).await?;
+        Ok(MaybeUser(state.store.user_by_session(id, epoch).await?))
     }
 }
 

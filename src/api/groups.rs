@@ -15,7 +15,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
-use crate::store::groups::{Group, GroupError, GroupFields, GroupRole, Invite, LeaveNotes};
+use crate::store::groups::{
+    Group, GroupError, GroupFields, GroupRole, Invite, LeaveNotes, Member, UNKNOWN_INVITE,
+};
 use crate::store::users::User;
 use crate::store::{now_micros, rfc3339};
 
@@ -46,7 +48,11 @@ impl From<GroupError> for ApiError {
             GroupError::NotFound(what) => ApiError::not_found(what),
             GroupError::Forbidden(why) => ApiError::forbidden(why),
             GroupError::Conflict(why) => ApiError::conflict(why),
-            GroupError::InviteUnusable(why) => ApiError::new(StatusCode::NOT_FOUND, why),
+            GroupError::InviteUnusable(why) if why == UNKNOWN_INVITE => {
+                ApiError::new(StatusCode::NOT_FOUND, why)
+            }
+            // It existed: say it is gone for good, and why.
+            GroupError::InviteUnusable(why) => ApiError::new(StatusCode::GONE, why),
             GroupError::Db(err) => err.into(),
         }
     }
@@ -249,19 +255,16 @@ async fn members(
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<Value>> {
     let members = state.store.group_members(id, user.id).await?;
-    Ok(list_json(
-        members
-            .iter()
-            .map(|m| {
-                json!({
-                    "user_id": m.user_id,
-                    "display_name": m.display_name,
-                    "role": m.role,
-                    "joined": rfc3339(m.joined_at),
-                })
-            })
-            .collect(),
-    ))
+    Ok(list_json(members.iter().map(member_json).collect()))
+}
+
+fn member_json(m: &Member) -> Value {
+    json!({
+        "user_id": m.user_id,
+        "display_name": m.display_name,
+        "role": m.role,
+        "joined": rfc3339(m.joined_at),
+    })
 }
 
 #[derive(Deserialize)]
@@ -348,12 +351,18 @@ async fn preview_invite(
         Some(user) => state.store.membership_role(group.id, user.id).await?,
         None => None,
     };
+    let moderate = if moderators == 1 {
+        "1 of them, its owner, can also hide notes in the group".to_owned()
+    } else {
+        format!(
+            "{moderators} of them, its owner and facilitators, can also hide notes in the group"
+        )
+    };
     let audience = format!(
-        "Notes you share with this group can be read by its {}; {} (the owner and \
-         facilitators) can also hide notes in the group. Nobody in the group can read your \
-         private notes, and you can leave and withdraw your notes at any time.",
+        "Notes you share with this group can be read by its {}. {moderate}. Nobody in the \
+         group can read your private notes, and you can leave and withdraw your notes at any \
+         time.",
         plural(members, "member", "members"),
-        plural(moderators, "of them moderates it", "of them moderate it"),
     );
     Ok(axum::Json(json!({
         "group": group_json(&group, role),
@@ -441,7 +450,7 @@ async fn set_member_role(
     CurrentUser(user): CurrentUser,
     Path((id, target)): Path<(Uuid, Uuid)>,
     Json(req): Json<RoleChange>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<axum::Json<Value>> {
     if req.role == GroupRole::Owner {
         return Err(ApiError::bad_request(
             "role must be facilitator or member; to hand over the group, use transfer",
@@ -451,7 +460,12 @@ async fn set_member_role(
         .store
         .set_member_role(id, user.id, target, req.role)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    let members = state.store.group_members(id, user.id).await?;
+    let changed = members
+        .iter()
+        .find(|m| m.user_id == target)
+        .ok_or(ApiError::not_found("member"))?;
+    Ok(axum::Json(member_json(changed)))
 }
 
 #[derive(Deserialize)]

@@ -98,7 +98,10 @@ async fn open_reports(
         pagination::MAX_LIMIT,
     )?;
     let after = decode_cursor::<(i64, String)>(query.cursor.as_deref())?;
-    let reports = state.store.open_reports(&user, after, limit).await?;
+    let reports = state
+        .store
+        .open_reports(&user, after, pagination::rows_for(limit))
+        .await?;
     let mut listed = Vec::with_capacity(reports.len());
     for report in reports {
         let id: Uuid = report.annotation_id.parse().map_err(anyhow::Error::from)?;

@@ -38,18 +38,26 @@ pub fn encode_cursor<T: Serialize>(position: &T) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
 }
 
-/// A page of `items`, with a cursor made from the last row when the page is full.
+/// How many rows to fetch for a page of `limit`: one more, which only tells whether another
+/// page follows (so a page that exactly fills `limit` is the last one, with no cursor).
+pub fn rows_for(limit: i64) -> i64 {
+    limit + 1
+}
+
+/// A page of the first `limit` of `rows` (fetched with [`rows_for`]), with a cursor made from
+/// its last row when more rows follow.
 pub fn page<'a, R, I: Serialize, P: Serialize>(
     rows: &'a [R],
     limit: i64,
     item: impl Fn(&'a R) -> I,
     position: impl Fn(&'a R) -> P,
 ) -> Page<I> {
-    let next_cursor = (rows.len() as i64 >= limit)
-        .then(|| rows.last().map(|last| encode_cursor(&position(last))))
+    let shown = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(0))];
+    let next_cursor = (rows.len() > shown.len())
+        .then(|| shown.last().map(|last| encode_cursor(&position(last))))
         .flatten();
     Page {
-        items: rows.iter().map(item).collect(),
+        items: shown.iter().map(item).collect(),
         next_cursor,
     }
 }

@@ -55,7 +55,7 @@ async fn search(
             "q must be 1 to {MAX_QUERY_CHARS} characters"
         )));
     }
-    let margin = asked_margin(query.margin.as_deref())?;
+    let margin = asked_margin(query.margin.as_deref(), viewer.as_ref())?;
     // Passages do not go through the annotations' rule: the book is checked first.
     readable_book(&state, book, viewer.as_ref()).await?;
 
@@ -63,7 +63,7 @@ async fn search(
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;
     let hits = state
         .store
-        .search_passages(book, &search_terms(q), after, limit)
+        .search_passages(book, &search_terms(q), after, pagination::rows_for(limit))
         .await?;
     let passages = page(
         &hits,
@@ -84,7 +84,7 @@ async fn search(
         text: Some(q.to_owned()),
         order: Order::Reading,
         after: decode_cursor(query.annotations_cursor.as_deref())?,
-        limit: notes_limit,
+        limit: pagination::rows_for(notes_limit),
         ..ListFilter::default()
     };
     let rows = state

@@ -78,7 +78,8 @@ async fn complete(
         .await?
         .ok_or_else(unknown_link)?;
     tracing::info!(username = %user.username, "admin account created through the setup link");
-    let csrf = start_session(&session, user.id).await?;
+    let epoch = state.store.session_epoch(user.id).await?;
+    let csrf = start_session(&session, user.id, epoch).await?;
     let mut body = user_json(&user);
     body["csrf_token"] = json!(csrf);
     Ok((StatusCode::CREATED, axum::Json(body)))

@@ -2,7 +2,8 @@
 //!
 //! The `epub` crate reads whole entries into memory and believes the archive's headers, so the
 //! archive is checked here first: file size, entry count, every entry's name and type, declared
-//! sizes and compression ratio; then every entry is read through a bounded reader, so a header
+//! sizes and compression ratio, and the ratio of the archive as a whole (many entries each just
+//! under the per-entry check add up); then every entry is read through a bounded reader, so a header
 //! that lies about its size cannot exhaust memory, and the actual total is counted. Markup
 //! entries that declare XML entities are refused (entity expansion bombs, external entities).
 //!
@@ -97,6 +98,7 @@ impl<'a> Archive<'a> {
                 });
             }
         }
+        check_archive_ratio(declared_total, size, limits)?;
 
         let mut entries = HashMap::new();
         let mut actual_total: u64 = 0;
@@ -134,6 +136,7 @@ impl<'a> Archive<'a> {
                 return Err(EpubError::DuplicateEntry { name });
             }
         }
+        check_archive_ratio(actual_total, size, limits)?;
         Ok(Archive {
             zip,
             entries,
@@ -160,6 +163,20 @@ fn check_entry_size(
         if ratio > limits.max_compression_ratio {
             return Err(EpubError::CompressionRatio {
                 name: name.to_owned(),
+                ratio,
+                limit: limits.max_compression_ratio,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The whole archive's ratio: `total` uncompressed bytes from a file of `size` bytes.
+fn check_archive_ratio(total: u64, size: u64, limits: &Limits) -> Result<(), EpubError> {
+    if total > RATIO_CHECK_FLOOR {
+        let ratio = total / size.max(1);
+        if ratio > limits.max_compression_ratio {
+            return Err(EpubError::ArchiveCompressionRatio {
                 ratio,
                 limit: limits.max_compression_ratio,
             });

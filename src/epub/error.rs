@@ -28,6 +28,10 @@ pub enum EpubError {
         ratio: u64,
         limit: u64,
     },
+    #[error(
+        "the archive expands {ratio} times as a whole (a zip bomb?); the limit is {limit} (--max-compression-ratio)"
+    )]
+    ArchiveCompressionRatio { ratio: u64, limit: u64 },
     #[error("chapter {chapter:?} nests elements deeper than {limit} (--max-html-depth)")]
     HtmlTooDeep { chapter: String, limit: usize },
     #[error("entry {name:?} has an unsafe path")]

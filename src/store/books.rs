@@ -95,8 +95,11 @@ pub struct ResourceRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {
     Inserted(Uuid),
-    /// A book with the same content hash exists already.
-    Duplicate(Uuid),
+    /// A book with the same content hash exists already: its id and its own title.
+    Duplicate {
+        id: Uuid,
+        title: String,
+    },
 }
 
 pub struct NewBook<'a> {
@@ -129,14 +132,41 @@ const BATCH: usize = 500;
 /// book still peaks near 110 MiB.
 pub const SPOOL_BYTES: usize = 32 * 1024 * 1024;
 
+const BY_HASH: &str = "SELECT id, title FROM books WHERE content_hash = $1";
+
+fn duplicate(row: Option<(String, String)>) -> Option<Stored> {
+    let (id, title) = row?;
+    Some(Stored::Duplicate {
+        id: id.parse().ok()?,
+        title,
+    })
+}
+
 impl Store {
-    pub async fn book_by_hash(&self, content_hash: &str) -> sqlx::Result<Option<Uuid>> {
-        let sql = "SELECT id FROM books WHERE content_hash = $1";
-        let id: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+    /// The book with this content hash, as a duplicate of it.
+    pub async fn book_by_hash(&self, content_hash: &str) -> sqlx::Result<Option<Stored>> {
+        let row = with_db!(&self.db, |pool| sqlx::query_as(BY_HASH)
             .bind(content_hash)
             .fetch_optional(pool)
             .await)?;
-        Ok(id.and_then(|id| id.parse().ok()))
+        Ok(duplicate(row))
+    }
+
+    /// Which of `groups` do not exist, in the order given.
+    pub async fn unknown_groups(&self, groups: &[Uuid]) -> sqlx::Result<Vec<Uuid>> {
+        let mut unknown = Vec::new();
+        for group in groups {
+            let found: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(
+                "SELECT id FROM groups WHERE id = $1"
+            )
+            .bind(group.to_string())
+            .fetch_optional(pool)
+            .await)?;
+            if found.is_none() {
+                unknown.push(*group);
+            }
+        }
+        Ok(unknown)
     }
 
     /// Stores a parsed book in one transaction: all of it, or (on any error) nothing. It goes
@@ -221,7 +251,7 @@ impl Store {
                 Err(err) => return Ok(Err(err)),
             };
             if let Some(existing) = self.book_by_hash(&done.content_hash).await? {
-                return Ok(Ok((Stored::Duplicate(existing), done)));
+                return Ok(Ok((existing, done)));
             }
             summary = Some(done);
         }
@@ -251,14 +281,13 @@ impl Store {
                     }
                 },
             };
-            let existing: Option<String> =
-                sqlx::query_scalar("SELECT id FROM books WHERE content_hash = $1")
-                    .bind(&summary.content_hash)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(existing) = existing.and_then(|e| e.parse().ok()) {
+            let row = sqlx::query_as(BY_HASH)
+                .bind(&summary.content_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(existing) = duplicate(row) {
                 tx.rollback().await?;
-                return Ok(Ok((Stored::Duplicate(existing), summary)));
+                return Ok(Ok((existing, summary)));
             }
             let finished = finish_book_row!(&mut *tx, &id, &summary);
             match finished {
@@ -267,7 +296,7 @@ impl Store {
                 Err(err) if super::is_unique_violation(&err) => {
                     tx.rollback().await?;
                     return match self.book_by_hash(&summary.content_hash).await? {
-                        Some(existing) => Ok(Ok((Stored::Duplicate(existing), summary))),
+                        Some(existing) => Ok(Ok((existing, summary))),
                         None => Err(err),
                     };
                 }

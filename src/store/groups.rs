@@ -188,7 +188,8 @@ impl Invite {
     }
 }
 
-const UNKNOWN_INVITE: &str = "no such invitation; check the link or ask the group for a new one";
+pub const UNKNOWN_INVITE: &str =
+    "no such invitation; check the link or ask the group for a new one";
 
 /// What a leaving member's notes in the group become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -12,6 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub mod account;
 pub mod annotations;
+pub mod attempts;
 pub mod books;
 mod group_commit;
 pub mod groups;

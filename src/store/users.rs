@@ -115,6 +115,49 @@ impl Store {
         Ok(row.map(User::from))
     }
 
+    /// The account a session names, if the session is of its current epoch.
+    pub async fn user_by_session(&self, id: Uuid, epoch: i64) -> sqlx::Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND session_epoch = $2");
+        let row: Option<UserRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(id.to_string())
+            .bind(epoch)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(User::from))
+    }
+
+    /// The epoch a new session of the account carries.
+    pub async fn session_epoch(&self, id: Uuid) -> sqlx::Result<i64> {
+        let sql = "SELECT session_epoch FROM users WHERE id = $1";
+        let epoch: Option<i64> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await)?;
+        Ok(epoch.unwrap_or_default())
+    }
+
+    /// Replaces the password and moves the session epoch on (ending every session made
+    /// before), returning the new epoch.
+    pub async fn set_password(&self, id: Uuid, password_hash: &str) -> sqlx::Result<i64> {
+        let sql = "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
+                   WHERE id = $1 RETURNING session_epoch";
+        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .bind(id.to_string())
+            .bind(password_hash)
+            .fetch_one(pool)
+            .await)
+    }
+
+    pub async fn set_display_name(&self, id: Uuid, display_name: &str) -> sqlx::Result<()> {
+        let sql = "UPDATE users SET display_name = $2 WHERE id = $1";
+        with_db!(&self.db, |pool| sqlx::query(sql)
+            .bind(id.to_string())
+            .bind(display_name)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+    }
+
     /// The account and its password hash, for checking a login.
     pub async fn user_credentials(&self, username: &str) -> sqlx::Result<Option<(User, String)>> {
         #[derive(sqlx::FromRow)]

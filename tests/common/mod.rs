@@ -6,8 +6,6 @@
 //! were skipped, except under CI (`CI` set), where they fail.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-use std::net::SocketAddr;
-
 use reqwest::header::{HeaderMap, HeaderValue};
 use scholia::app::AppState;
 use scholia::config::Config;
@@ -76,18 +74,15 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg_database) = fresh_database(backend, dir.path()).await?;
         let mut config = Config::new(&database_url);
+        // Tests register many readers from one address; the limit's own test lowers it.
+        config.registrations_per_hour = 10_000;
         adjust(&mut config);
         let state = AppState::open(config).await.expect("open app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = state.router();
+        let serving = state.clone();
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            scholia::app::serve_on(listener, &serving, std::future::pending()).await;
         });
         Some(Self {
             base: format!("http://{addr}"),
@@ -382,5 +377,21 @@ impl TestApp {
             .await;
         }
         id
+    }
+}
+
+impl TestApp {
+    /// Starts a second server on this app's database (as a second `scholia serve` would be)
+    /// and returns its base URL.
+    pub async fn second_server(&self) -> String {
+        let mut config = Config::new(&self.database_url);
+        config.registrations_per_hour = self.state.config.registrations_per_hour;
+        let state = AppState::open(config).await.expect("open second app");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            scholia::app::serve_on(listener, &state, std::future::pending()).await;
+        });
+        format!("http://{addr}")
     }
 }
