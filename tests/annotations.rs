@@ -23,6 +23,7 @@ both_databases!(
     empty_margin_is_absent_and_unknown_audience_is_refused,
     visitors_see_public_notes_by_default,
     a_page_that_fills_the_limit_is_the_last,
+    counts_say_where_notes_wait,
 );
 
 /// A book and the first passage with at least 20 characters of text.
@@ -903,4 +904,77 @@ async fn a_page_that_fills_the_limit_is_the_last(app: TestApp) {
             .await;
     assert_eq!(search["annotations"]["items"].as_array().unwrap().len(), 2);
     assert!(search["annotations"]["next_cursor"].is_null(), "{search}");
+}
+
+/// With "my reading first", the counts tell on which passages others' notes wait (so the
+/// reader offers `Reveal notes` there), without showing them.
+async fn counts_say_where_notes_wait(app: TestApp) {
+    let (book, passage) = book_and_passage(&app).await;
+    let passage_id = passage["id"].as_str().unwrap();
+    let (ann, _) = app.reader("ann").await;
+    let (ben, _) = app.reader("ben").await;
+    app.post_note(
+        &ann,
+        &note_on(&book, &passage, "ann public", json!("public")),
+    )
+    .await;
+    app.post_note(
+        &ann,
+        &note_on(&book, &passage, "ann private", json!("private")),
+    )
+    .await;
+    let counts = |client: reqwest::Client| {
+        let url = app.url(&format!("/api/books/{book}/annotations/counts"));
+        async move { send(client.get(url)).await["items"].clone() }
+    };
+    let entry = |items: &Value| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["passage_id"] == passage_id)
+            .cloned()
+    };
+    // Without the preference nothing waits.
+    ben.put(app.url("/api/me/preferences"))
+        .json(&json!({"margin": "everyone"}))
+        .send()
+        .await
+        .unwrap();
+    let shown = entry(&counts(ben.clone()).await).expect("a count");
+    assert_eq!(
+        (shown["count"].as_i64(), shown["waiting"].as_i64()),
+        (Some(1), Some(0))
+    );
+
+    ben.put(app.url("/api/me/preferences"))
+        .json(&json!({"margin": "everyone", "my_reading_first": true}))
+        .send()
+        .await
+        .unwrap();
+    let waiting = entry(&counts(ben.clone()).await).expect("a count");
+    // Only what the rule shows may wait: Ann's private note does not count.
+    assert_eq!(
+        (waiting["count"].as_i64(), waiting["waiting"].as_i64()),
+        (Some(0), Some(1))
+    );
+    assert!(listed(&app, &ben, &book, "").await.is_empty());
+
+    ben.post(app.url(&format!("/api/books/{book}/passages/{passage_id}/reveal")))
+        .send()
+        .await
+        .unwrap();
+    let revealed = entry(&counts(ben.clone()).await).expect("a count");
+    assert_eq!(
+        (revealed["count"].as_i64(), revealed["waiting"].as_i64()),
+        (Some(1), Some(0))
+    );
+
+    // With "None" nothing is shown and nothing waits.
+    ben.put(app.url("/api/me/preferences"))
+        .json(&json!({"margin": "none", "my_reading_first": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(entry(&counts(ben).await).is_none());
 }

@@ -692,7 +692,7 @@ async fn counts(
     }
     let items: Vec<Value> = counts
         .iter()
-        .map(|(passage, n)| json!({ "passage_id": passage, "count": n }))
+        .map(|(passage, n, waiting)| json!({ "passage_id": passage, "count": n, "waiting": waiting }))
         .collect();
     Ok(axum::Json(json!({ "items": items, "next_cursor": null })))
 }

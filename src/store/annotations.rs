@@ -376,17 +376,21 @@ impl Store {
         book: Uuid,
         chapter: Option<i64>,
         margin: ReaderMargin,
-    ) -> sqlx::Result<Vec<(String, i64)>> {
+    ) -> sqlx::Result<Vec<(String, i64, i64)>> {
         let mut sql = Sql::default();
         let book = sql.arg(book.to_string());
-        let shown =
-            Shown::new(&mut sql, viewer, &book, Scope::Margin(margin)).condition("s", &book);
+        let shown = Shown::new(&mut sql, viewer, &book, Scope::Margin(margin));
+        // What the margin would show without "my reading first", split by whether it waits.
+        let waits = format!("NOT {}", shown.reading_first("s"));
+        let shown = shown.without_reading_first().condition("s", &book);
         let mut scope = format!("s.book_id = {book}");
         if let Some(chapter) = chapter {
             scope.push_str(&format!(" AND s.chapter = {}", sql.arg(chapter)));
         }
         sql.text = format!(
-            "SELECT s.passage_id, COUNT(*) AS n FROM annotations s WHERE {scope} AND {shown} \
+            "SELECT s.passage_id, SUM(CASE WHEN {waits} THEN 0 ELSE 1 END) AS n, \
+                    SUM(CASE WHEN {waits} THEN 1 ELSE 0 END) AS waiting \
+             FROM annotations s WHERE {scope} AND {shown} \
              GROUP BY s.passage_id ORDER BY s.passage_id"
         );
         with_db!(&self.db, |pool| bind_all!(sqlx::query_as(&sql.text), sql)
@@ -703,6 +707,29 @@ impl Shown {
             "({own} OR ({rule} AND {stands} AND {} AND {open}))",
             self.preference(a)
         )
+    }
+
+    /// Row `a` passes the viewer's "my reading first" (always, when it is off, and for their
+    /// own notes).
+    fn reading_first(&self, a: &str) -> String {
+        match &self.scope {
+            ShownScope::Rule => "TRUE".to_owned(),
+            ShownScope::Read(first) | ShownScope::Margin(_, first) => format!(
+                "({} OR {})",
+                own_note(a, &self.viewer),
+                reading_first_filter(a, &self.viewer, first)
+            ),
+        }
+    }
+
+    /// The same, as if the viewer's "my reading first" were off.
+    fn without_reading_first(self) -> Self {
+        let scope = match self.scope {
+            ShownScope::Margin(mode, _) => ShownScope::Margin(mode, "FALSE".to_owned()),
+            ShownScope::Read(_) => ShownScope::Read("FALSE".to_owned()),
+            ShownScope::Rule => ShownScope::Rule,
+        };
+        Shown { scope, ..self }
     }
 
     fn preference(&self, a: &str) -> String {
