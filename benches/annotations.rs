@@ -261,10 +261,10 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
             &store,
             "INSERT INTO books (id, title, authors, language, identifiers, publisher, description,
                  published, cover, toc, content_hash, access, edition_of, search_key, imported_by,
-                 created_at)
+                 created_at, content_version)
              SELECT $1, title || $3, authors, language, identifiers, publisher, description,
                  published, cover, toc, content_hash || $3, access, NULL, search_key || $3,
-                 imported_by, created_at FROM books WHERE id = $2",
+                 imported_by, created_at, content_version FROM books WHERE id = $2",
             &[&id, &source, &suffix],
         )
         .await?;

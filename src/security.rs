@@ -10,18 +10,26 @@ use crate::api::auth::session_csrf_token;
 use crate::api::error::ApiError;
 use crate::app::{AppState, SESSION_COOKIE};
 
-/// The policy for the web app's own pages: only our scripts, no plugins, no framing.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+/// The policy for the web app's own pages: only the reader's own scripts (not `'self'`, which
+/// would also admit anything served under `/api`, such as a book's files), no plugins, no
+/// framing. `{scripts}` becomes the list [`script_sources`] makes.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src {scripts}; \
     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; \
     connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
     form-action 'self'";
 
 /// Adds the security headers to every response that has not set its own.
 pub async fn headers(req: Request, next: Next) -> Response {
+    let host = req.headers().get(header::HOST).cloned();
     let mut response = next.run(req).await;
+    let policy = CONTENT_SECURITY_POLICY.replace("{scripts}", &script_sources(host.as_ref()));
     let headers = response.headers_mut();
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
+        headers
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(policy);
+    }
     for (name, value) in [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -31,6 +39,28 @@ pub async fn headers(req: Request, next: Next) -> Response {
             .or_insert(HeaderValue::from_static(value));
     }
     response
+}
+
+/// The reader's scripts on the host the request was sent to: each top-level `.js` file of
+/// `web/` and each folder holding scripts. A source naming `http:` also admits `https:`.
+/// Without a `Host`, none.
+fn script_sources(host: Option<&HeaderValue>) -> String {
+    let Some(host) = host.and_then(|h| h.to_str().ok()).filter(|h| {
+        !h.is_empty()
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+    }) else {
+        return "'none'".to_owned();
+    };
+    let paths = crate::web::script_paths();
+    if paths.is_empty() {
+        return "'none'".to_owned();
+    }
+    paths
+        .iter()
+        .map(|path| format!("http://{host}/{path}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Refuses a write that a browser may have sent on another site's behalf.

@@ -10,6 +10,24 @@ use crate::api::error::ApiError;
 #[folder = "web/"]
 struct Assets;
 
+/// Where the reader's scripts are, for the Content-Security-Policy: each top-level `.js` file
+/// and each folder (ending in `/`) that holds one.
+pub fn script_paths() -> &'static [String] {
+    static PATHS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    PATHS.get_or_init(|| {
+        let mut paths: Vec<String> = Assets::iter()
+            .filter(|path| path.ends_with(".js"))
+            .map(|path| match path.split_once('/') {
+                Some((folder, _)) => format!("{folder}/"),
+                None => path.into_owned(),
+            })
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    })
+}
+
 /// Serves `web/` files; paths without a file extension get `index.html` (the app routes them).
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');

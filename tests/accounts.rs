@@ -401,14 +401,48 @@ async fn health_and_web_page_with_security_headers(app: TestApp) {
             .starts_with("text/html")
     );
     let csp = headers["content-security-policy"].to_str().unwrap();
-    assert!(
-        csp.contains("script-src 'self'") && csp.contains("object-src 'none'"),
-        "{csp}"
-    );
+    assert!(csp.contains("object-src 'none'"), "{csp}");
+    // Scripts only from the reader's own files: not 'self', which would admit a book's files
+    // under /api (a script an EPUB carried, say).
+    let scripts: Vec<&str> = csp
+        .split(';')
+        .find_map(|d| d.trim().strip_prefix("script-src "))
+        .expect("a script-src")
+        .split_whitespace()
+        .collect();
+    let origin = app.base.as_str();
+    let covered = |path: &str| {
+        scripts.iter().any(|source| {
+            let source = source.strip_prefix(origin).unwrap_or("");
+            !source.is_empty()
+                && (source == path || (source.ends_with('/') && path.starts_with(source)))
+        })
+    };
+    for source in scripts.iter().filter(|s| **s != "'none'") {
+        assert!(
+            source.starts_with(&format!("{origin}/")),
+            "{source} in {csp}"
+        );
+        assert!(*source != "'self'" && !source.contains('*'), "{csp}");
+    }
+    for path in ["/api/books/x/resources/evil.js", "/api/me", "/evil.js"] {
+        assert!(!covered(path), "{path} may run: {csp}");
+    }
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert!(headers.contains_key("referrer-policy"));
     assert!(headers.contains_key("x-request-id"));
-    assert!(page.text().await.unwrap().contains("Scholia"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Scholia"));
+    // Every script the page loads is one the policy admits.
+    for tag in html.split("<script").skip(1) {
+        let src = tag
+            .split("src=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next());
+        if let Some(src) = src {
+            assert!(covered(src), "{src} is refused by {csp}");
+        }
+    }
 }
 
 #[tokio::test]

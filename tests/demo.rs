@@ -109,6 +109,16 @@ async fn demo_readers_sign_in_and_see_what_they_may(app: TestApp) {
         "only the public notes: {stranger_sees:?}"
     );
 
+    // With the default margin ("my groups") Basil sees the circle's notes at once.
+    let default_margin = send(basil.get(app.url(&format!("/api/books/{alice}/annotations")))).await;
+    let circle_note = default_margin["items"].as_array().unwrap().iter().any(|n| {
+        n["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Why does she check")
+    });
+    assert!(circle_note, "{default_margin}");
+
     // Every note is anchored on the words it quotes, and the reply sits in its thread.
     let url = app.url(&format!(
         "/api/books/{alice}/annotations?margin=everyone&limit=500"

@@ -9,7 +9,9 @@ use xml::reader::{EventReader, ParserConfig, XmlEvent};
 
 const XHTML: &str = "http://www.w3.org/1999/xhtml";
 
-/// The importer's documented passage blocks (in the XHTML namespace) and invisible elements.
+/// The importer's documented passage blocks (in the XHTML namespace) and the elements whose
+/// text is not part of a passage's (invisible ones, and ruby readings: DESIGN's passage text is
+/// the base text).
 const BLOCKS: &[&str] = &[
     "address",
     "article",
@@ -71,6 +73,8 @@ const IGNORED: &[&str] = &[
     "applet",
     "annotation",
     "annotation-xml",
+    "rt",
+    "rp",
 ];
 
 enum Node {

@@ -1,6 +1,8 @@
 //! A generated corpus of hostile and broken EPUBs: each is refused with an error that names the
 //! problem, or imports safely.
 
+mod tree;
+
 use std::io::{Cursor, Write};
 
 use scholia::epub::{EpubError, Limits, ParsedBook, parse};
@@ -256,18 +258,49 @@ fn unsafe_entry_names_and_symlinks_are_refused() {
 }
 
 #[test]
-fn entity_declarations_are_refused() {
-    let laughs = r#"<?xml version="1.0"?>
+fn entity_declarations_expand_only_plain_internal_text() {
+    // EPUB 2 books declare `&nbsp;` and friends: the book imports, the plain entity expands,
+    // the external, parametric and recursive ones do not, and a warning says so.
+    let chapter = r#"<?xml version="1.0"?>
 <!DOCTYPE html [
+  <!ENTITY nbsp "&#160;">
+  <!ENTITY ext SYSTEM "file:///etc/passwd">
+  <!ENTITY % param "x">
   <!ENTITY lol "lol">
   <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
 ]>
-<html xmlns="http://www.w3.org/1999/xhtml"><body><p>&lol3;</p></body></html>"#;
-    let e = refusal(&book_with(laughs.as_bytes(), &[]), &Limits::default());
-    assert!(matches!(e, EpubError::EntityDeclaration { .. }), "{e}");
-    assert_names(&e, &["OEBPS/ch1.xhtml", "<!ENTITY"]);
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>T</title></head><body><p>a&nbsp;b &ext; &lol2; &lol;</p></body></html>"#;
+    let parsed = import(&book_with(chapter.as_bytes(), &[]));
+    let text = &parsed.chapters[0].passages[0].text;
+    assert_eq!(text, "a\u{a0}b &ext; &lol2; lol");
+    assert!(
+        !parsed.chapters[0].html.contains("]>"),
+        "{}",
+        parsed.chapters[0].html
+    );
+    for name in ["ext", "param", "lol2"] {
+        assert!(
+            parsed
+                .warnings
+                .iter()
+                .any(|w| w.contains("OEBPS/ch1.xhtml") && w.contains(name)),
+            "{name}: {:?}",
+            parsed.warnings
+        );
+    }
 
+    // In UTF-16 the ASCII pattern is not in the bytes; it is handled all the same.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(chapter.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let parsed = import(&book_with(&utf16, &[]));
+    assert_eq!(
+        parsed.chapters[0].passages[0].text,
+        "a\u{a0}b &ext; &lol2; lol"
+    );
+
+    // The package is read by an XML parser that would expand them: refused, named.
     let external = opf("<dc:title>&x;</dc:title>", "", "").replace(
         "<package",
         "<!DOCTYPE package [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<package",
@@ -279,14 +312,6 @@ fn entity_declarations_are_refused() {
     let e = refusal(&bytes, &Limits::default());
     assert!(matches!(e, EpubError::EntityDeclaration { .. }), "{e}");
     assert_names(&e, &["OEBPS/content.opf"]);
-
-    // In UTF-16 the ASCII pattern is not in the bytes; it is still found.
-    let utf16: Vec<u8> = [0xFF, 0xFE]
-        .into_iter()
-        .chain(laughs.encode_utf16().flat_map(u16::to_le_bytes))
-        .collect();
-    let e = refusal(&book_with(&utf16, &[]), &Limits::default());
-    assert!(matches!(e, EpubError::EntityDeclaration { .. }), "{e}");
 }
 
 #[test]
@@ -606,4 +631,201 @@ fn nuls_and_css_nul_escapes_neither_forge_nor_break_passage_marks() {
         "{}",
         chapter.html
     );
+}
+
+/// Known mutation-XSS families: markup that is inert in one parse and live in the next.
+/// Judged by what a browser's parser builds from the sanitized chapter, and by that parse
+/// being stable.
+const MUTATIONS: &[&str] = &[
+    // Namespace confusion through MathML: `<style>` below `<mglyph>`/`<malignmark>`.
+    r#"<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>"#,
+    r#"<math><mtext><table><mglyph><style><!--</style><img title="--&gt;&lt;/mglyph&gt;&lt;img&Tab;src=1&Tab;onerror=alert(1)&gt;"></style></mglyph></table></mtext></math>"#,
+    r#"<math><mtext><malignmark><style><img src=x onerror=alert(1)></style></malignmark></mtext></math>"#,
+    r#"<math><mi><mglyph><svg><mtext><textarea><path id="</textarea><img onerror=alert(1) src=1>"></path></textarea></mtext></svg></mglyph></mi></math>"#,
+    r#"<math><mtext><table><mglyph><style><meta http-equiv="refresh" content="0;url=https://evil.example/"></style></mglyph></table></mtext></math>"#,
+    // Through SVG: `<style>` text, `</p>` breaking out, CDATA.
+    r#"<svg></p><style><a id="</style><img src=1 onerror=alert(1)>"></a></style></svg>"#,
+    r#"<svg><style><img src=x onerror=alert(1)></style></svg>"#,
+    r#"<svg><![CDATA[><img src=x onerror=alert(1)>]]></svg>"#,
+    r#"<svg><foreignObject><style></style><img src=x onerror=alert(1)></foreignObject></svg>"#,
+    r#"<svg><a xlink:href="javascript:alert(1)"><text>x</text></a><animate attributeName="href" values="javascript:alert(1)"/></svg>"#,
+    // `<noscript>`, whose content is text with scripting on and markup with it off.
+    r#"<noscript><p title="</noscript><img src=x onerror=alert(1)>"></p></noscript>"#,
+    // Comments.
+    r#"<!--><img src=x onerror=alert(1)>-->"#,
+    r#"<p><!--</p><img src=x onerror=alert(1)>--></p>"#,
+    // `<template>`.
+    r#"<template><style></template><img src=x onerror=alert(1)></style></template>"#,
+    // `<form>` nesting.
+    r#"<form><math><mtext></form><form><mglyph><style></math><img src onerror=alert(1)></style></mglyph></form></mtext></math></form>"#,
+    // Raw text elements whose text would be markup elsewhere.
+    r#"<p><xmp><img src=x onerror=alert(1)></xmp></p>"#,
+    r#"<select><template><style><img src=x onerror=alert(1)></style></template></select>"#,
+    // A navigation without script.
+    r#"<meta http-equiv="refresh" content="0;url=https://evil.example/"/>"#,
+];
+
+#[test]
+fn mutation_xss_stays_inert_under_a_browsers_parse() {
+    for payload in MUTATIONS {
+        let body = format!("<p>before</p><div>{payload}</div><p>after</p>");
+        // Each family as the XHTML the book is, and as the sloppy HTML some books are.
+        for chapter in [xhtml(&body), format!("<html><body>{body}</body></html>")] {
+            let parsed = import(&book_with(chapter.as_bytes(), &[]));
+            let html = &parsed.chapters[0].html;
+            let what = format!("{payload} -> {html}");
+            let first = tree::parse(html);
+            assert_eq!(tree::serialize(&first), *html, "unstable: {what}");
+            tree::assert_inert(&what, &first, "/b");
+            // And once more, as a browser reading the page back would.
+            let again = tree::parse(&tree::serialize(&first));
+            tree::assert_inert(&what, &again, "/b");
+            let texts: Vec<String> = tree::passages(&first).into_iter().map(|(_, t)| t).collect();
+            assert!(
+                texts.contains(&"before".to_owned()) && texts.contains(&"after".to_owned()),
+                "{what}: {texts:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn css_cannot_reach_outside_the_book() {
+    let style = r#"p{background:image-set("https://evil.example/a.png" 1x)}
+        q{background:url(//evil.example/b.png)} s{background:url(\\evil.example\c.png)}
+        u{background:url(\2f\2f evil.example/d.png)} v{background:u\72l(https://evil.example/e.png)}
+        w{--x:url(https://evil.example/f.png);background:var(--x)} x{background:url(img.png)}"#;
+    let body = format!(
+        r#"<style>{style}</style><p style='background:image-set("https://evil.example/g.png" 1x)'>a</p>
+        <p style="background:url(//evil.example/h.png)">b</p><p style="background:url(\2f\2fevil.example/i.png)">c</p>
+        <p style="background: url('\\evil.example/j.png')">d</p>"#
+    );
+    let sheet: &[u8] = br#"@import "//evil.example/k.css"; p{background:url(https://evil.example/l.png)} x{background:url(img.png)}"#;
+    let package = opf(
+        "<dc:title>Test</dc:title>",
+        r#"<item id="ch1" href="ch1.xhtml" media-type="application/xhtml+xml"/><item id="css" href="style.css" media-type="text/css; charset=utf-8"/><item id="img" href="img.png" media-type="image/png"/>"#,
+        r#"<itemref idref="ch1"/>"#,
+    );
+    let bytes = book_with(
+        xhtml(&body).as_bytes(),
+        &[
+            ("OEBPS/style.css", sheet),
+            ("OEBPS/content.opf", package.as_bytes()),
+        ],
+    );
+    let parsed = import(&bytes);
+    let html = &parsed.chapters[0].html;
+    assert!(!html.contains("evil"), "{html}");
+    tree::assert_inert("chapter", &tree::parse(html), "/b");
+    assert!(
+        html.contains(r#"url("/b/resources/OEBPS/img.png")"#),
+        "{html}"
+    );
+    // A stylesheet whose media type has parameters is a stylesheet all the same.
+    let css = parsed
+        .resources
+        .iter()
+        .find(|r| r.path == "OEBPS/style.css")
+        .unwrap();
+    let css = String::from_utf8_lossy(&css.data);
+    assert!(!css.contains("evil"), "{css}");
+    assert!(
+        css.contains(r#"url("/b/resources/OEBPS/img.png")"#),
+        "{css}"
+    );
+}
+
+#[test]
+fn book_css_is_aimed_at_the_chapter_inside_the_reader() {
+    let chapter = r#"<?xml version="1.0" encoding="UTF-8"?>
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>T</title>
+<link rel="stylesheet" href="style.css"/><link rel="alternate stylesheet" title="Night" href="style.css"/>
+<style>html{-epub-writing-mode:vertical-rl} body{margin:0} :root{color:#111} p.html{color:red}</style></head>
+<body><p>縦書き</p></body></html>"#;
+    let parsed = import(&book_with(chapter.as_bytes(), &[]));
+    let html = &parsed.chapters[0].html;
+    assert!(
+        html.contains(".scholia-chapter{writing-mode:vertical-rl;}"),
+        "{html}"
+    );
+    assert!(html.contains("[data-epub-body]{margin:0;}"), "{html}");
+    assert!(html.contains(".scholia-chapter{color:#111;}"), "{html}");
+    assert!(html.contains("p.html{color:red;}"), "{html}");
+    assert!(!html.contains("-epub-writing-mode"), "{html}");
+    // The alternate stylesheet is not applied; the main one is.
+    assert_eq!(html.matches("<link").count(), 1, "{html}");
+}
+
+#[test]
+fn only_what_a_reader_needs_is_served() {
+    let package = opf(
+        "<dc:title>Test</dc:title>",
+        r#"<item id="ch1" href="ch1.xhtml" media-type="application/xhtml+xml"/>
+           <item id="img" href="img.png" media-type="image/png"/>
+           <item id="js" href="evil.js" media-type="application/javascript"/>
+           <item id="xsl" href="x.xsl" media-type="application/xslt+xml"/>
+           <item id="xml" href="x.xml" media-type="application/xml"/>
+           <item id="doc" href="other.xhtml" media-type="application/xhtml+xml"/>
+           <item id="svg" href="pic.svg" media-type="image/svg+xml"/>
+           <item id="font" href="f.woff2" media-type="font/woff2"/>"#,
+        r#"<itemref idref="ch1"/>"#,
+    );
+    let svg: &[u8] = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10" onload="alert(1)"><script>alert(2)</script><style>rect{fill:url(https://evil.example/p)}</style><rect width="10" height="10" fill="red"/><image xlink:href="img.png"/><a xlink:href="javascript:alert(3)"><text>t</text></a><foreignObject><iframe src="https://evil.example/"/></foreignObject></svg>"#;
+    let bytes = book_with(
+        xhtml(r#"<p><script src="evil.js"></script><img src="pic.svg"/>text</p>"#).as_bytes(),
+        &[
+            ("OEBPS/content.opf", package.as_bytes()),
+            ("OEBPS/evil.js", b"alert(1)"),
+            ("OEBPS/x.xsl", b"<xsl:stylesheet/>"),
+            ("OEBPS/x.xml", b"<x/>"),
+            ("OEBPS/other.xhtml", xhtml("<p>other</p>").as_bytes()),
+            ("OEBPS/pic.svg", svg),
+            ("OEBPS/f.woff2", b"wOF2"),
+        ],
+    );
+    let parsed = import(&bytes);
+    let mut served: Vec<&str> = parsed.resources.iter().map(|r| r.path.as_str()).collect();
+    served.sort();
+    assert_eq!(served, ["OEBPS/f.woff2", "OEBPS/img.png", "OEBPS/pic.svg"]);
+    for dropped in ["evil.js", "x.xsl", "x.xml", "other.xhtml"] {
+        assert!(
+            parsed.warnings.iter().any(|w| w.contains(dropped)),
+            "{dropped}: {:?}",
+            parsed.warnings
+        );
+    }
+    let svg = parsed
+        .resources
+        .iter()
+        .find(|r| r.path == "OEBPS/pic.svg")
+        .unwrap();
+    let svg = String::from_utf8_lossy(&svg.data);
+    for bad in [
+        "onload",
+        "<script",
+        "evil",
+        "javascript",
+        "<iframe",
+        "alert",
+    ] {
+        assert!(!svg.contains(bad), "{bad} in {svg}");
+    }
+    for good in [
+        r#"<svg xmlns="http://www.w3.org/2000/svg""#,
+        r#"<rect width="10" height="10" fill="red""#,
+        r#"href="/b/resources/OEBPS/img.png""#,
+    ] {
+        assert!(svg.contains(good), "{good} missing from {svg}");
+    }
+}
+
+#[test]
+fn unclosed_paragraphs_do_not_nest() {
+    let body = "<p>x".repeat(300);
+    let parsed = import(&book_with(
+        format!("<html><body>{body}</body></html>").as_bytes(),
+        &[],
+    ));
+    assert_eq!(parsed.chapters[0].passages.len(), 300);
+    assert!(parsed.chapters[0].passages.iter().all(|p| p.text == "x"));
 }

@@ -83,7 +83,7 @@ pub fn validate_password(password: &str) -> ApiResult<()> {
     }
 }
 
-pub fn validate_display_name(name: &str) -> ApiResult<String> {
+pub(super) fn validate_display_name(name: &str) -> ApiResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ApiError::bad_request(
@@ -184,7 +184,7 @@ async fn login(
 }
 
 /// Signs `user` into the session under a fresh session id (against fixation) and a new CSRF token.
-pub async fn start_session(session: &Session, user: Uuid) -> ApiResult<String> {
+pub(super) async fn start_session(session: &Session, user: Uuid) -> ApiResult<String> {
     let csrf = random_secret("");
     let result = async {
         session.cycle_id().await?;

@@ -15,6 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, Page, decode_cursor, page};
 use crate::app::AppState;
+use crate::epub::Rendition;
 use crate::import::{ImportOptions, Outcome, import_epub};
 use crate::store::books::{Access, BookRow, PassageRow};
 use crate::store::rfc3339;
@@ -64,6 +65,8 @@ pub fn book_json(book: &BookRow) -> Value {
         "access": book.access,
         "edition_of": book.edition_of,
         "created": rfc3339(book.created_at),
+        // Books stored before the rendition was kept read as reflowable.
+        "rendition": serde_json::from_str::<Rendition>(&book.rendition).unwrap_or_default(),
     })
 }
 
@@ -121,6 +124,9 @@ async fn get_book(
         .iter()
         .map(|c| json!({
             "index": c.idx, "idref": c.idref, "href": c.href, "title": c.title, "passages": c.passages,
+            "viewport": c.viewport.as_deref().and_then(|v| v.split_once('x')).map(|(width, height)| {
+                json!({"width": width.parse::<u32>().ok(), "height": height.parse::<u32>().ok()})
+            }),
         }))
         .collect::<Vec<_>>());
     if viewer.is_some_and(|v| v.role.can_manage_books()) {

@@ -191,8 +191,11 @@ fn checked_name(raw: &[u8]) -> Result<String, EpubError> {
     Ok(name.to_owned())
 }
 
-/// Whether the entry is markup (it starts with `<` once decoded) that contains an entity
-/// declaration. Decoding first catches UTF-16 files, whose bytes would hide the ASCII pattern.
+/// Whether the entry is markup (it starts with `<` once decoded) that declares entities and is
+/// not a content document. The package, container and NCX are read by an XML parser that would
+/// expand them; an XHTML or SVG document (its DOCTYPE names `html` or `svg`) is read by Scholia,
+/// which expands only plain internal entities ([`super::markup::internal_subset`]). Decoding
+/// first catches UTF-16 files, whose bytes would hide the ASCII pattern.
 fn declares_entities(data: &[u8]) -> bool {
     // Cheap sniff so images and fonts are not decoded: skip BOMs, whitespace and the NULs of
     // UTF-16, and look for the `<` that markup starts with.
@@ -207,5 +210,8 @@ fn declares_entities(data: &[u8]) -> bool {
     }
     let decoded = text::decode_markup(data);
     // XML keywords are case-sensitive: `<!entity` declares nothing.
-    decoded.trim_start().starts_with('<') && decoded.contains("<!ENTITY")
+    let content_document = ["<!DOCTYPE html", "<!DOCTYPE svg"]
+        .iter()
+        .any(|doctype| decoded.contains(doctype));
+    decoded.trim_start().starts_with('<') && decoded.contains("<!ENTITY") && !content_document
 }

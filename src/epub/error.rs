@@ -38,7 +38,9 @@ pub enum EpubError {
     DuplicateEntry { name: String },
     #[error("entry {name:?} cannot be read: {reason}")]
     CorruptEntry { name: String, reason: String },
-    #[error("entry {name:?} declares XML entities (<!ENTITY), which are refused")]
+    #[error(
+        "entry {name:?} declares XML entities (<!ENTITY), which are refused outside XHTML and SVG documents"
+    )]
     EntityDeclaration { name: String },
     #[error("not an EPUB: missing META-INF/container.xml")]
     MissingContainer,

@@ -8,9 +8,12 @@ mod archive;
 mod cfi;
 mod chapter;
 mod css;
+mod dom;
 mod error;
 mod markup;
+mod passage_text;
 mod passages;
+mod resource;
 mod sanitize;
 mod spine;
 mod text;
@@ -24,8 +27,10 @@ use sha2::{Digest, Sha256};
 
 pub use error::EpubError;
 
+pub use urls::Book;
+
 use archive::Archive;
-use urls::{Book, normalize_path};
+use urls::normalize_path;
 
 /// Bounds on what an imported file may make the importer do.
 #[derive(Debug, Clone)]
@@ -66,8 +71,9 @@ pub struct ParsedBook {
     pub toc: Vec<TocEntry>,
     /// Every spine item, linear or not, in spine order.
     pub chapters: Vec<Chapter>,
-    /// Every manifest item that is not a spine document and is present in the archive. CSS,
-    /// SVG and XHTML resources are sanitized like chapters; other data is as in the archive.
+    /// Every manifest item that is not a spine document, is present in the archive and is of
+    /// use to a reader ([`resource::kind`]). CSS and SVG are sanitized; other data is as in the
+    /// archive.
     pub resources: Vec<Resource>,
     /// Resource path of the cover image.
     pub cover: Option<String>,
@@ -76,6 +82,18 @@ pub struct ParsedBook {
     pub content_hash: String,
     /// Problems that did not stop the import, e.g. a manifest item missing from the archive.
     pub warnings: Vec<String>,
+}
+
+/// How the book asks to be laid out (EPUB 3 `rendition:layout`, the spine's
+/// `page-progression-direction`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Rendition {
+    /// Fixed-layout pages (`pre-paginated`), each sized by its chapter's viewport, instead of
+    /// text that reflows.
+    pub fixed_layout: bool,
+    /// `ltr` or `rtl`, where the book says.
+    pub page_progression_direction: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -88,6 +106,7 @@ pub struct Metadata {
     pub publisher: Option<String>,
     pub description: Option<String>,
     pub date: Option<String>,
+    pub rendition: Rendition,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -113,6 +132,12 @@ pub struct Chapter {
     /// passage elements carry `data-passage="{id}"`.
     pub html: String,
     pub passages: Vec<Passage>,
+    /// A fixed-layout page's size in CSS pixels, from its `<meta name="viewport">`.
+    pub viewport: Option<(u32, u32)>,
+    /// What the chapter held that was not imported as written (a DOCTYPE's external entity,
+    /// say); the book's warnings.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// A block of text a reader sees as one unit.
@@ -225,6 +250,10 @@ pub fn parse_streaming(
         .ok_or(EpubError::MissingContainer)?;
     let package_path = rootfile(&text::decode_markup(&container)).ok_or(EpubError::NoRootfile)?;
     drop(container);
+    let rendition = archive
+        .read(&package_path)?
+        .map(|package| rendition(&text::decode_markup(&package)))
+        .unwrap_or_default();
     if !archive.contains(&package_path) {
         return Err(EpubError::MissingPackage { path: package_path });
     }
@@ -277,12 +306,17 @@ pub fn parse_streaming(
         if spine_paths.contains(item.path.as_str()) {
             continue;
         }
-        if archive.contains(&item.path) {
-            resource_items.push(item);
-        } else {
+        if !archive.contains(&item.path) {
             warnings.push(format!(
                 "manifest item {:?} ({}) is missing from the archive",
                 item.id, item.path
+            ));
+        } else if let Some(kind) = resource::kind(&item.media_type) {
+            resource_items.push((item, kind));
+        } else {
+            warnings.push(format!(
+                "{} ({}) is not imported: a reader has no use for it, and served it could run",
+                item.path, item.media_type
             ));
         }
     }
@@ -296,7 +330,7 @@ pub fn parse_streaming(
             .collect(),
         resources: resource_items
             .iter()
-            .map(|item| item.path.clone())
+            .map(|(item, _)| item.path.clone())
             .collect(),
     };
 
@@ -306,7 +340,7 @@ pub fn parse_streaming(
     let mut toc = match nav {
         Some(nav) => match archive.read(&nav.path)? {
             Some(data) => {
-                let html = markup::source(&data);
+                let (html, _) = markup::source(&data);
                 toc::from_nav(&html, &nav.path, &book)
             }
             None => Vec::new(),
@@ -319,9 +353,10 @@ pub fn parse_streaming(
     // Everything else needed from the package, so the crate's reader can go.
     let cover = cover(&doc, &items, &book);
     let mut metadata = metadata(&doc);
+    metadata.rendition = rendition;
     drop(doc);
 
-    let mut hash = Sha256::new();
+    let mut hash = ContentHash::default();
     let mut passages = 0;
     let mut document_titles = Vec::with_capacity(spine.len());
     spine::parse_chapters(
@@ -330,10 +365,14 @@ pub fn parse_streaming(
         &book,
         &toc,
         limits,
-        |chapter, document_title| {
+        |mut chapter, document_title| {
+            warnings.extend(
+                std::mem::take(&mut chapter.warnings)
+                    .into_iter()
+                    .map(|warning| format!("{}: {warning}", chapter.href)),
+            );
             for passage in &chapter.passages {
-                hash.update(passage.text.as_bytes());
-                hash.update(b"\n");
+                hash.add(&passage.text);
             }
             passages += chapter.passages.len();
             document_titles.push(document_title);
@@ -355,9 +394,13 @@ pub fn parse_streaming(
             .collect();
     }
 
-    for item in &resource_items {
+    for (item, kind) in &resource_items {
         let data = archive.read(&item.path)?.unwrap_or_default();
-        emit(Part::Resource(resource(item, data, &book)?))?;
+        emit(Part::Resource(Resource {
+            path: item.path.clone(),
+            media_type: item.media_type.clone(),
+            data: resource::sanitize(*kind, data, &item.path, &book),
+        }))?;
     }
     if metadata.title.is_empty() {
         // The package's title, else the NCX's, else the first chapter's `<title>`.
@@ -369,11 +412,41 @@ pub fn parse_streaming(
         metadata,
         toc,
         cover,
-        content_hash: hex::encode(hash.finalize()),
+        content_hash: hash.finish(),
         warnings,
         chapters: spine.len(),
         passages,
     })
+}
+
+/// The package's `rendition:layout` and the spine's `page-progression-direction`.
+fn rendition(package: &str) -> Rendition {
+    let mut found = Rendition::default();
+    let _ = lol_html::rewrite_str(
+        package,
+        lol_html::RewriteStrSettings {
+            element_content_handlers: vec![lol_html::element!("spine", |el| {
+                found.page_progression_direction = el
+                    .get_attribute("page-progression-direction")
+                    .map(|d| d.trim().to_ascii_lowercase())
+                    .filter(|d| d == "ltr" || d == "rtl");
+                Ok(())
+            })],
+            strict: false,
+            ..lol_html::RewriteStrSettings::new()
+        },
+    );
+    // `<meta property="rendition:layout">pre-paginated</meta>`: an HTML parser takes `<meta>`
+    // for a void element and its text for a sibling, so the text is read off the source.
+    found.fixed_layout = package
+        .match_indices("\"rendition:layout\"")
+        .filter_map(|(at, _)| {
+            let rest = &package[at..];
+            let text = &rest[rest.find('>')? + 1..];
+            Some(text[..text.find('<')?].trim())
+        })
+        .any(|layout| layout == "pre-paginated");
+    found
 }
 
 /// The package document's path from `META-INF/container.xml`.
@@ -396,27 +469,51 @@ fn rootfile(container: &str) -> Option<String> {
     normalize_path(&text::decode_entities(&found?)).filter(|p| !p.is_empty())
 }
 
-/// A resource as served: CSS and documents that a browser could run sanitized.
-fn resource(item: &Item, data: Vec<u8>, book: &Book) -> Result<Resource, EpubError> {
-    let media_type = item.media_type.to_ascii_lowercase();
-    let data = if media_type == "text/css" {
-        css::sanitize(&text::decode_markup(&data), &item.path, book).into_bytes()
-    } else if media_type.contains("svg") || media_type.contains("html") {
-        let source = markup::source(&data);
-        sanitize::sanitize_resource(&source, &item.path, book)
-            .map_err(|reason| EpubError::InvalidChapter {
-                path: item.path.clone(),
-                reason,
-            })?
-            .into_bytes()
-    } else {
-        data
-    };
-    Ok(Resource {
-        path: item.path.clone(),
-        media_type: item.media_type.clone(),
-        data,
+/// A chapter stored by an earlier importer, sanitized as today's importer would: the HTML and
+/// each passage's text by id (ids and CFIs stay). `href` is the chapter's zip path and `book`
+/// the stored book, whose `base` is where it is served.
+pub fn refresh_chapter(
+    html: &str,
+    href: &str,
+    book: &Book,
+) -> Result<(String, std::collections::HashMap<String, String>), EpubError> {
+    chapter::refresh(html, href, book).map_err(|reason| EpubError::InvalidChapter {
+        path: href.to_owned(),
+        reason,
     })
+}
+
+/// Whether a resource of `media_type` is imported and served.
+pub fn serves(media_type: &str) -> bool {
+    resource::kind(media_type).is_some()
+}
+
+/// A resource stored by an earlier importer as today's importer would serve it, or `None` when
+/// it would not be imported today.
+pub fn refresh_resource(
+    media_type: &str,
+    data: Vec<u8>,
+    path: &str,
+    book: &Book,
+) -> Option<Vec<u8>> {
+    let kind = resource::kind(media_type)?;
+    Some(resource::sanitize(kind, data, path, book))
+}
+
+/// A book's content hash ([`ParsedBook::content_hash`]), fed its passages' texts in reading
+/// order.
+#[derive(Default)]
+pub struct ContentHash(Sha256);
+
+impl ContentHash {
+    pub fn add(&mut self, passage_text: &str) {
+        self.0.update(passage_text.as_bytes());
+        self.0.update(b"\n");
+    }
+
+    pub fn finish(self) -> String {
+        hex::encode(self.0.finalize())
+    }
 }
 
 /// The EPUB 3 `cover-image` item, else the EPUB 2 `<meta name="cover">` (an id, or in some
@@ -465,5 +562,6 @@ fn metadata<R: std::io::Read + std::io::Seek>(doc: &epub::doc::EpubDoc<R>) -> Me
         publisher: first("publisher"),
         description: first("description"),
         date: first("date"),
+        rendition: Rendition::default(),
     }
 }

@@ -1,12 +1,11 @@
-//! Splitting a chapter into passages: the blocks of text a reader sees as one unit.
+//! Finding a chapter's passage candidates in its XHTML, where their CFIs are counted.
 //!
-//! [`Splitter`] is fed the (self-closing-expanded) document's elements and text by the
-//! chapter's one lol_html pass ([`super::chapter`]). It keeps a stack of open elements, so it
-//! needs no recursion and refuses nesting deeper than the limit. Every block element that may
-//! be a passage is a candidate, numbered in document order. Each block element owns the text
-//! directly inside it and inside its inline descendants, but not the text of nested blocks, so
-//! no text is in two passages; a nested block, or a `<br>`, counts as a space in its owner's
-//! text.
+//! [`Splitter`] is fed the (self-closing-expanded) document's elements by the chapter's one
+//! lol_html pass ([`super::chapter`]). It keeps a stack of open elements, so it needs no
+//! recursion and refuses nesting deeper than the limit. Every block element that may be a
+//! passage is a candidate, numbered in document order, with its CFI path. Which candidates are
+//! passages, their text and their order come later, from the tree a browser builds
+//! ([`super::passage_text`]): CFIs follow the XHTML, text follows what the reader shows.
 
 use lol_html::html_content::{Element, TextChunk};
 
@@ -15,9 +14,9 @@ use super::text;
 
 const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
-/// Elements that can be passages; an element of this list holding only whitespace text (a
-/// blockquote of paragraphs, a list) is not one.
-const BLOCKS: &[&str] = &[
+/// Elements that can be passages; one holding no text of its own (a blockquote of
+/// paragraphs, a list) is not one.
+pub const BLOCKS: &[&str] = &[
     "address",
     "article",
     "aside",
@@ -64,44 +63,20 @@ const BLOCKS: &[&str] = &[
     "ul",
 ];
 
-/// Elements whose text a reader never sees. The sanitizer removes most of them with their
-/// content ([`super::sanitize`] keeps `head` contents out of the chapter and MathML
-/// annotations, which browsers do not render).
-pub const IGNORED: &[&str] = &[
-    "head",
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "iframe",
-    "textarea",
-    "select",
-    "noembed",
-    "noframes",
-    "frameset",
-    "applet",
-    "annotation",
-    "annotation-xml",
-];
-
-/// A passage as found in the document, before it gets its id and CFI.
-pub struct Found {
-    /// The number of the candidate it is (see [`Opened::candidate`]).
-    pub candidate: usize,
-    pub path: Vec<Step>,
-    pub text: String,
-}
+/// Elements whose content is not part of the document's body text.
+const IGNORED: &[&str] = &["head", "script", "style", "template", "noscript", "title"];
 
 pub struct Analysis {
-    /// In reading order.
-    pub passages: Vec<Found>,
-    /// How many candidates there were (passages and blocks without text).
-    pub candidates: usize,
-    /// `href`s of `<link rel="stylesheet">` in the head, entity-decoded, unresolved.
+    /// Each candidate's CFI path, by candidate number.
+    pub candidates: Vec<Vec<Step>>,
+    /// `href`s of the head's `<link rel="stylesheet">`s (not alternate ones), entity-decoded,
+    /// unresolved.
     pub stylesheets: Vec<String>,
     /// Contents of `<style>` elements in the head.
     pub styles: Vec<String>,
     pub title: Option<String>,
+    /// `width` and `height` of the head's `<meta name="viewport">`.
+    pub viewport: Option<(u32, u32)>,
 }
 
 /// The document nests elements deeper than the limit.
@@ -134,22 +109,11 @@ struct Open {
     element_children: usize,
     ignored: bool,
     in_head: bool,
-    block: bool,
     /// Not in the XHTML namespace (SVG, MathML, or e.g. CML inside `epub:switch`), where
     /// `caption` or `p` are not HTML blocks.
     foreign: bool,
     /// lol_html parses it as SVG or MathML.
     parsed_foreign: bool,
-    /// Index into `State::candidates` of the block whose text this element's text belongs to.
-    owner: Option<usize>,
-}
-
-struct Candidate {
-    path: Vec<Step>,
-    raw: String,
-    /// When the block got its first visible text: passages are in reading order, so a
-    /// `<section>` whose own text follows its heading comes after the heading.
-    first_text: Option<usize>,
 }
 
 /// The state of the walk through one chapter.
@@ -158,11 +122,11 @@ pub struct Splitter {
     max_depth: usize,
     next_seq: usize,
     stack: Vec<Open>,
-    candidates: Vec<Candidate>,
+    candidates: Vec<Vec<Step>>,
     stylesheets: Vec<String>,
     styles: Vec<String>,
     title: String,
-    texts_seen: usize,
+    viewport: Option<(u32, u32)>,
 }
 
 impl Splitter {
@@ -173,41 +137,36 @@ impl Splitter {
         }
     }
 
-    fn push_space(&mut self, owner: Option<usize>) {
-        if let Some(owner) = owner {
-            self.candidates[owner].raw.push(' ');
-        }
-    }
-
     /// Records the start of element `el`, whose tag name is `tag`. Reads the element as the
     /// book wrote it, so it must see the element before anything rewrites it.
     pub fn open(&mut self, el: &Element, tag: &str) -> Result<Opened, TooDeep> {
+        let name = local_name(tag);
+        if name == "p" {
+            self.close_open_paragraph();
+        }
         if self.stack.len() >= self.max_depth {
             return Err(TooDeep);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let name = local_name(tag);
         let id = el
             .get_attribute("id")
             .map(|id| text::decode_entities(&id).into_owned());
         let parent = self.stack.last_mut();
         let is_root = parent.is_none();
-        let (step, parent_ignored, parent_in_head, parent_owner, parent_foreign, parent_parsed) =
-            match parent {
-                Some(parent) => {
-                    parent.element_children += 1;
-                    (
-                        2 * parent.element_children,
-                        parent.ignored,
-                        parent.in_head,
-                        parent.owner,
-                        parent.foreign,
-                        parent.parsed_foreign,
-                    )
-                }
-                None => (0, false, false, None, false, false),
-            };
+        let (step, parent_ignored, parent_in_head, parent_foreign, parent_parsed) = match parent {
+            Some(parent) => {
+                parent.element_children += 1;
+                (
+                    2 * parent.element_children,
+                    parent.ignored,
+                    parent.in_head,
+                    parent.foreign,
+                    parent.parsed_foreign,
+                )
+            }
+            None => (0, false, false, false, false),
+        };
         let parsed_foreign = el.namespace_uri() != XHTML_NS;
         let foreign = parsed_foreign
             || tag.contains(':')
@@ -220,26 +179,26 @@ impl Splitter {
         let ignored = parent_ignored || IGNORED.contains(&name);
         let in_head = parent_in_head || name == "head";
         if in_head && name == "link" {
-            let rel = el.get_attribute("rel").unwrap_or_default();
-            if rel
-                .split_ascii_whitespace()
-                .any(|r| r.eq_ignore_ascii_case("stylesheet"))
-            {
+            let rel = el
+                .get_attribute("rel")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let rels: Vec<&str> = rel.split_ascii_whitespace().collect();
+            // An alternate stylesheet is for the reader to choose; Scholia offers no choice.
+            if rels.contains(&"stylesheet") && !rels.contains(&"alternate") {
                 if let Some(href) = el.get_attribute("href") {
                     self.stylesheets
                         .push(text::decode_entities(&href).into_owned());
                 }
             }
         }
+        if in_head && name == "meta" && el.get_attribute("name").as_deref() == Some("viewport") {
+            self.viewport = el.get_attribute("content").as_deref().and_then(viewport);
+        }
         if in_head && name == "style" {
             self.styles.push(String::new());
         }
-        if name == "br" && !ignored {
-            self.push_space(parent_owner);
-        }
-        let block = !ignored && !foreign && !is_root && BLOCKS.contains(&name);
-        let owner = if block {
-            self.push_space(parent_owner);
+        let candidate = (!ignored && !foreign && !is_root && BLOCKS.contains(&name)).then(|| {
             let path = self
                 .stack
                 .iter()
@@ -253,16 +212,9 @@ impl Splitter {
                     id: id.clone(),
                 }])
                 .collect();
-            self.candidates.push(Candidate {
-                path,
-                raw: String::new(),
-                first_text: None,
-            });
-            Some(self.candidates.len() - 1)
-        } else {
-            parent_owner
-        };
-        let candidate = if block { owner } else { None };
+            self.candidates.push(path);
+            self.candidates.len() - 1
+        });
         if !el.can_have_content() {
             return Ok(Opened {
                 seq,
@@ -278,10 +230,8 @@ impl Splitter {
             element_children: 0,
             ignored,
             in_head,
-            block,
             foreign,
             parsed_foreign,
-            owner,
         });
         Ok(Opened {
             seq,
@@ -290,23 +240,33 @@ impl Splitter {
         })
     }
 
-    /// Closes the element numbered `seq` and any element left open inside it (lol_html does
-    /// not report end tags of implicitly closed elements).
-    pub fn close(&mut self, seq: usize) {
-        if !self.stack.iter().any(|open| open.seq == seq) {
-            return;
-        }
-        while let Some(open) = self.stack.pop() {
-            if open.block {
-                let owner = self.stack.last().and_then(|parent| parent.owner);
-                self.push_space(owner);
+    /// A `<p>` ends an open paragraph, as in HTML: sloppy chapters leave `<p>`s unclosed, and
+    /// those do not nest (nor would they count against the depth limit).
+    fn close_open_paragraph(&mut self) {
+        const SCOPE: &[&str] = &[
+            "applet", "button", "caption", "html", "marquee", "object", "table", "td", "template",
+            "th",
+        ];
+        for (depth, open) in self.stack.iter().enumerate().rev() {
+            if open.foreign || SCOPE.contains(&open.name.as_str()) {
+                return;
             }
-            if open.seq == seq {
-                break;
+            if open.name == "p" {
+                self.stack.truncate(depth);
+                return;
             }
         }
     }
 
+    /// Closes the element numbered `seq` and any element left open inside it (lol_html does
+    /// not report end tags of implicitly closed elements).
+    pub fn close(&mut self, seq: usize) {
+        if let Some(depth) = self.stack.iter().rposition(|open| open.seq == seq) {
+            self.stack.truncate(depth);
+        }
+    }
+
+    /// Collects the head's `<title>` and `<style>` texts.
     pub fn text(&mut self, chunk: &TextChunk) {
         let Some(top) = self.stack.last() else { return };
         if top.in_head && top.name == "title" {
@@ -315,52 +275,35 @@ impl Splitter {
             if let Some(style) = self.styles.last_mut() {
                 style.push_str(chunk.as_str());
             }
-        } else if !top.ignored {
-            if let Some(owner) = top.owner {
-                let candidate = &mut self.candidates[owner];
-                candidate.raw.push_str(chunk.as_str());
-                if candidate.first_text.is_none()
-                    && !chunk.as_str().trim_matches(text::is_html_space).is_empty()
-                {
-                    candidate.first_text = Some(self.texts_seen);
-                    self.texts_seen += 1;
-                }
-            }
         }
     }
 
-    /// The passages in reading order, and what the head held.
+    /// The candidates' paths, and what the head held.
     pub fn finish(self) -> Analysis {
-        let Splitter {
-            candidates,
-            stylesheets,
-            styles,
-            title,
-            ..
-        } = self;
-        let count = candidates.len();
-        let mut numbered: Vec<(usize, Candidate)> = candidates.into_iter().enumerate().collect();
-        numbered.sort_by_key(|(_, c)| c.first_text);
-        let passages = numbered
-            .into_iter()
-            .filter_map(|(candidate, c)| {
-                let text = text::normalize(&text::decode_entities(&c.raw));
-                (!text.is_empty()).then_some(Found {
-                    candidate,
-                    path: c.path,
-                    text,
-                })
-            })
-            .collect();
-        let title = text::normalize(&text::decode_entities(&title));
+        let title = text::normalize(&text::decode_entities(&self.title));
         Analysis {
-            passages,
-            candidates: count,
-            stylesheets,
-            styles,
+            candidates: self.candidates,
+            stylesheets: self.stylesheets,
+            styles: self.styles,
             title: (!title.is_empty()).then_some(title),
+            viewport: self.viewport,
         }
     }
+}
+
+/// `width=1474, height=2324` as numbers of CSS pixels.
+fn viewport(content: &str) -> Option<(u32, u32)> {
+    let value = |key: &str| {
+        content.split([',', ';']).find_map(|part| {
+            let (name, value) = part.split_once('=')?;
+            (name.trim().eq_ignore_ascii_case(key))
+                .then(|| value.trim().parse::<f64>().ok())
+                .flatten()
+                .filter(|v| *v >= 1.0 && *v <= 100_000.0)
+                .map(|v| v.round() as u32)
+        })
+    };
+    Some((value("width")?, value("height")?))
 }
 
 /// The local name in a tag name as lol_html's `tag_name` gives it (lowercased): `svg:rect` is

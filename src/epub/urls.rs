@@ -57,6 +57,9 @@ impl Book {
         if url.starts_with("//") {
             return Target::External;
         }
+        if let Some(target) = self.served(&url) {
+            return target;
+        }
         if let Some(scheme) = scheme(&url) {
             return match scheme.as_str() {
                 "http" | "https" | "mailto" | "tel" => Target::External,
@@ -82,6 +85,28 @@ impl Book {
         } else {
             Target::Unusable
         }
+    }
+
+    /// What a URL this book is served under points at: the sanitizer's own output, sanitized
+    /// again, must keep its links.
+    fn served(&self, url: &str) -> Option<Target> {
+        let rest = url.strip_prefix(&self.base)?.strip_prefix('/')?;
+        let (path, fragment) = match rest.split_once('#') {
+            Some((path, fragment)) => (path, Some(fragment.to_owned())),
+            None => (rest, None),
+        };
+        if let Some(resource) = path.strip_prefix("resources/") {
+            let resource = percent_decode_str(resource).decode_utf8().ok()?;
+            return self
+                .resources
+                .contains(resource.as_ref())
+                .then(|| Target::Resource(resource.into_owned(), fragment));
+        }
+        let index: usize = path.strip_prefix("chapters/")?.parse().ok()?;
+        self.chapters
+            .values()
+            .any(|&i| i == index)
+            .then_some(Target::Chapter(index, fragment))
     }
 
     pub fn chapter_url(&self, index: usize, fragment: Option<&str>) -> String {
@@ -201,6 +226,19 @@ mod tests {
         assert_eq!(
             b.resource_url("OEBPS/img/a b.png", None),
             "/b/resources/OEBPS/img/a%20b.png"
+        );
+        // What the sanitizer wrote resolves to what it was written for.
+        assert_eq!(
+            b.resolve(from, "/b/resources/OEBPS/img/a%20b.png"),
+            Target::Resource("OEBPS/img/a b.png".into(), None)
+        );
+        assert_eq!(
+            b.resolve(from, "/b/chapters/0#x"),
+            Target::Chapter(0, Some("x".into()))
+        );
+        assert_eq!(
+            b.resolve(from, "/b/resources/OEBPS/missing.png"),
+            Target::Unusable
         );
     }
 }

@@ -55,10 +55,13 @@ pub struct BookRow {
     pub access: String,
     pub edition_of: Option<String>,
     pub created_at: i64,
+    /// JSON of [`crate::epub::Rendition`].
+    pub rendition: String,
 }
 
 const BOOK_COLUMNS: &str = "b.id, b.title, b.authors, b.language, b.identifiers, b.publisher, \
-    b.description, b.published, b.cover, b.content_hash, b.access, b.edition_of, b.created_at";
+    b.description, b.published, b.cover, b.content_hash, b.access, b.edition_of, b.created_at, \
+    b.rendition";
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ChapterInfo {
@@ -67,6 +70,8 @@ pub struct ChapterInfo {
     pub href: String,
     pub title: Option<String>,
     pub passages: i64,
+    /// `{width}x{height}` of a fixed-layout page.
+    pub viewport: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -342,7 +347,8 @@ impl Store {
 
     pub async fn chapters(&self, book: Uuid) -> sqlx::Result<Vec<ChapterInfo>> {
         let sql = "SELECT c.idx, c.idref, c.href, c.title,
-                          (SELECT COUNT(*) FROM passages p WHERE p.book_id = c.book_id AND p.chapter = c.idx) AS passages
+                          (SELECT COUNT(*) FROM passages p WHERE p.book_id = c.book_id AND p.chapter = c.idx) AS passages,
+                          c.viewport
                    FROM chapters c WHERE c.book_id = $1 ORDER BY c.idx";
         with_db!(&self.db, |pool| sqlx::query_as(sql)
             .bind(book.to_string())
@@ -454,8 +460,9 @@ macro_rules! insert_book_row {
         let id: &String = $id;
         sqlx::query(
             "INSERT INTO books (id, title, authors, language, identifiers, publisher, description,
-                 published, cover, toc, content_hash, access, edition_of, search_key, imported_by, created_at)
-             VALUES ($1, '', '[]', NULL, '[]', NULL, NULL, NULL, NULL, '[]', $2, $3, $4, '', $5, $6)",
+                 published, cover, toc, content_hash, access, edition_of, search_key, imported_by, created_at,
+                 content_version)
+             VALUES ($1, '', '[]', NULL, '[]', NULL, NULL, NULL, NULL, '[]', $2, $3, $4, '', $5, $6, $7)",
         )
         .bind(id)
         .bind(format!("pending:{id}"))
@@ -463,6 +470,7 @@ macro_rules! insert_book_row {
         .bind(placement.edition_of.map(|e| e.to_string()))
         .bind(placement.imported_by.map(|u| u.to_string()))
         .bind(now_micros())
+        .bind($crate::store::refresh::CONTENT_VERSION)
         .execute($tx)
         .await?;
         for group in placement.groups {
@@ -485,7 +493,7 @@ macro_rules! finish_book_row {
         sqlx::query(
             "UPDATE books SET title = $2, authors = $3, language = $4, identifiers = $5,
                  publisher = $6, description = $7, published = $8, cover = $9, toc = $10,
-                 content_hash = $11, search_key = $12
+                 content_hash = $11, search_key = $12, rendition = $13
              WHERE id = $1",
         )
         .bind($id)
@@ -500,6 +508,7 @@ macro_rules! finish_book_row {
         .bind(serde_json::to_string(&summary.toc).unwrap_or_default())
         .bind(&summary.content_hash)
         .bind(search_key)
+        .bind(serde_json::to_string(&meta.rendition).unwrap_or_default())
         .execute($tx)
         .await
         .map(|_| ())
@@ -534,7 +543,8 @@ macro_rules! insert_chapter {
     ($tx:expr, $id:expr, $chapter:expr) => {{
         let chapter: &Chapter = $chapter;
         sqlx::query(
-            "INSERT INTO chapters (book_id, idx, idref, href, title, html) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO chapters (book_id, idx, idref, href, title, html, viewport)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind($id)
         .bind(chapter.index as i64)
@@ -542,6 +552,7 @@ macro_rules! insert_chapter {
         .bind(&chapter.href)
         .bind(&chapter.title)
         .bind(&chapter.html)
+        .bind(chapter.viewport.map(|(w, h)| format!("{w}x{h}")))
         .execute($tx)
         .await?;
     }};

@@ -18,6 +18,7 @@ pub mod groups;
 pub mod moderation;
 pub mod preferences;
 pub mod progress;
+pub mod refresh;
 pub mod search;
 pub mod sessions;
 pub mod setup;
@@ -110,13 +111,21 @@ impl Store {
         Ok(Self { db, notes })
     }
 
-    /// Applies pending migrations; running it again is a no-op.
+    /// Applies pending migrations, then brings books stored by an earlier importer up to date
+    /// ([`refresh`]); running it again is a no-op.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.db {
             Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         sessions::SessionBackend::new(&self.db).migrate().await?;
+        let refreshed = self.refresh_stored_books().await?;
+        if refreshed > 0 {
+            tracing::info!(
+                books = refreshed,
+                "books from an earlier importer sanitized again"
+            );
+        }
         Ok(())
     }
 
