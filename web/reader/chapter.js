@@ -2,7 +2,8 @@
 // scoped to it (its `html`/`body` rules mapped onto the chapter's root elements, so writing
 // mode and direction still apply), and the reader's own overrides for font size and theme.
 
-const SHADOW_CSS = `
+// Reflowable chapters take the reader's font size, measure and theme.
+const REFLOW_CSS = `
 :host { display: block; }
 .scholia-chapter {
   font-size: var(--reader-font-size, 1.125rem) !important;
@@ -18,6 +19,18 @@ const SHADOW_CSS = `
 [data-epub-body] { margin: 0 !important; background: transparent !important; color: inherit !important; }
 img, svg, video { max-width: 100%; height: auto; }
 a { color: var(--reader-link, #1d4f91); }
+`;
+
+// A fixed-layout page keeps the book's own sizes, positions and colours (it was drawn for
+// them) on a sheet of its viewport's size; the reader scales the sheet.
+const FIXED_CSS = `
+:host { display: block; }
+.chapter-content { width: 100%; height: 100%; }
+.scholia-chapter { position: relative; width: 100%; height: 100%; overflow: hidden; background: #fff; color: #000; font-size: 16px; line-height: normal; }
+`;
+
+// Passages and highlights, in either layout.
+const COMMON_CSS = `
 [data-passage] { border-radius: 2px; scroll-margin-block: 30vh; }
 [data-passage]:focus { outline: 2px solid var(--reader-focus, #1d4f91); outline-offset: 3px; }
 [data-passage].scholia-active { box-shadow: -0.6rem 0 0 -0.35rem var(--reader-accent, #b6862c); }
@@ -38,8 +51,11 @@ const BODY_SELECTOR = /(^|[\s>+~,(])body(?=$|[\s>+~,.:#[)])/gi;
 // EPUB 3's prefixed properties that Chromium knows only unprefixed.
 const EPUB_PREFIXED = /-epub-(writing-mode|text-orientation|text-combine-upright|text-combine|hyphens|text-emphasis[a-z-]*)\s*:/gi;
 
-/** Fetches chapter `index` of `bookId` and renders it into `host`'s open shadow root. */
-export async function loadChapter(host, bookId, index) {
+/**
+ * Fetches chapter `index` of `bookId` and renders it into `host`'s open shadow root; `fixed`:
+ * a fixed-layout page, laid out at its viewport's size (the caller scales it).
+ */
+export async function loadChapter(host, bookId, index, { fixed = false } = {}) {
   const response = await fetch(`/api/books/${bookId}/chapters/${index}`, {
     headers: { Accept: 'application/json, text/html' },
     credentials: 'same-origin',
@@ -61,7 +77,7 @@ export async function loadChapter(host, bookId, index) {
 
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
   const own = document.createElement('style');
-  own.textContent = SHADOW_CSS;
+  own.textContent = (fixed ? FIXED_CSS : REFLOW_CSS) + COMMON_CSS;
   const content = document.createElement('div');
   content.className = 'chapter-content';
   content.innerHTML = html;

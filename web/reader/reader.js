@@ -20,7 +20,8 @@ export const shortcuts = [
   { keys: 'k or ↑', description: 'On a passage: go to the previous passage' },
   { keys: 'a or Enter', description: 'On a passage: annotate the whole passage (the Annotate passage button)' },
   { keys: 'n', description: 'Add a note to the selected text' },
-  { keys: '[ and ]', description: 'Previous and next chapter' },
+  { keys: '[ and ]', description: 'The chapter on that side: previous and next, or next and previous in a right-to-left book' },
+  { keys: '← and →', description: 'On a fixed-layout page: turn to the page on that side' },
   { keys: '/', description: 'Search in this book' },
   { keys: 'g', description: 'Go to the text (the passage you were at)' },
   { keys: 'm', description: 'Go to the margin (opens it on narrow screens)' },
@@ -119,6 +120,11 @@ class Reader {
     this.user = user;
     const info = book.chapters.find((c) => c.index === this.chapter);
     if (!info) throw new Error(`This book has no chapter ${this.chapter}.`);
+    // A fixed-layout chapter is one page drawn at its viewport's size, shown whole.
+    this.viewport = book.rendition?.fixed_layout && info.viewport?.width > 0 && info.viewport?.height > 0
+      ? info.viewport : null;
+    this.rtl = book.rendition?.page_progression_direction === 'rtl';
+    if (this.viewport) this.fixPage();
     document.title = `${info.title || `Chapter ${this.chapter + 1}`} · ${book.title} · Scholia`;
     this.buildBar(info);
     this.buildToc();
@@ -131,7 +137,7 @@ class Reader {
     const firstNotes = this.fetchNotes();
     firstNotes.catch(() => {});
     const loaded = await Promise.all([
-      loadChapter(this.host, this.bookId, this.chapter),
+      loadChapter(this.host, this.bookId, this.chapter, { fixed: Boolean(this.viewport) }),
       user ? api('/api/groups').then((g) => g.items ?? g) : [],
     ]);
     const [{ root, chapterRoot, passages }, groups] = loaded;
@@ -141,6 +147,7 @@ class Reader {
     this.passageById = new Map(passages.map((p) => [p.dataset.passage, p]));
     this.groups = groups;
     this.buildChapterNav();
+    this.scalePage();
     this.painter = new Painter(this.page);
     this.margin = new Margin(this.layer, { groups, actions: this.marginActions() });
     this.margin.setPassages(passages);
@@ -201,7 +208,7 @@ class Reader {
       return details;
     };
     this.searchPanel = disclosure('Search', (body) => mountSearch(body, this.bookId, { failed: this.failed }));
-    disclosure('Display', (body) => mountSettings(body, this.main, () => this.relayout()));
+    disclosure('Display', (body) => mountSettings(body, this.main, () => this.relayout(), { fixed: Boolean(this.viewport) }));
     this.drawerButton = button('Margin', 'drawer-toggle');
     this.drawerButton.setAttribute('aria-controls', 'reader-margin');
     this.drawerButton.setAttribute('aria-expanded', 'false');
@@ -237,9 +244,18 @@ class Reader {
   buildChapterNav() {
     const indexes = this.book.chapters.map((c) => c.index);
     const at = indexes.indexOf(this.chapter);
-    const nav = el('nav', { class: 'chapter-nav', 'aria-label': 'Chapters' });
-    if (at > 0) nav.append(el('a', { href: `/read/${this.bookId}/${indexes[at - 1]}`, rel: 'prev', text: 'Previous chapter' }));
-    if (at < indexes.length - 1) nav.append(el('a', { href: `/read/${this.bookId}/${indexes[at + 1]}`, rel: 'next', text: 'Next chapter' }));
+    // The controls sit where the book turns: in a right-to-left book the next page is on the
+    // left. The arrows are drawn, not named.
+    const nav = el('nav', { class: `chapter-nav${this.rtl ? ' rtl' : ''}`, 'aria-label': 'Chapters' });
+    const link = (rel, index, text, arrowFirst) => {
+      const arrow = el('span', { class: 'arrow', 'aria-hidden': 'true', text: arrowFirst ? '←' : '→' });
+      const a = el('a', { href: `/read/${this.bookId}/${index}`, rel });
+      if (arrowFirst) a.append(arrow, text);
+      else a.append(text, arrow);
+      return a;
+    };
+    if (at > 0) nav.append(link('prev', indexes[at - 1], 'Previous chapter', !this.rtl));
+    if (at < indexes.length - 1) nav.append(link('next', indexes[at + 1], 'Next chapter', this.rtl));
     this.neighbours = { prev: indexes[at - 1], next: indexes[at + 1] };
     this.page.append(nav);
   }
@@ -620,10 +636,10 @@ class Reader {
       if (e.key === 'Escape') {
         this.toolbar?.hide();
         this.closeDrawer();
-      } else if (e.key === '[' && this.neighbours.prev !== undefined) {
-        this.main.querySelector('a[rel=prev]')?.click();
-      } else if (e.key === ']' && this.neighbours.next !== undefined) {
-        this.main.querySelector('a[rel=next]')?.click();
+      } else if (this.turnKey(e.key, target)) {
+        const rel = this.turnKey(e.key, target);
+        e.preventDefault();
+        this.main.querySelector(`a[rel=${rel}]`)?.click();
       } else if (e.key === '/') {
         e.preventDefault();
         this.searchPanel.open = true;
@@ -639,6 +655,46 @@ class Reader {
         (this.layer.querySelector('article') ?? this.aside.querySelector('input, button'))?.focus();
       }
     });
+  }
+
+  // The chapter a key turns to, 'prev' or 'next', or null: `[` and `]` (and, on fixed-layout
+  // pages, which do not scroll sideways, ← and →) go to the side they name, which in a
+  // right-to-left book is the next page for the left one.
+  turnKey(key, target) {
+    const arrows = this.viewport && !target.closest?.('input, textarea, select, button, a, [data-passage], details');
+    const side = key === '[' || (arrows && key === 'ArrowLeft') ? 'left'
+      : key === ']' || (arrows && key === 'ArrowRight') ? 'right' : null;
+    if (!side) return null;
+    const rel = (side === 'left') !== this.rtl ? 'prev' : 'next';
+    return this.neighbours[rel] === undefined ? null : rel;
+  }
+
+  // The page box at its viewport's size, scaled (never reflowed) to fit the reading area's
+  // width and the window's height below the bar, with room for the chapter controls.
+  fixPage() {
+    this.main.classList.add('fixed-layout');
+    this.stage = el('div', { class: 'page-stage' });
+    this.host.replaceWith(this.stage);
+    this.stage.append(this.host);
+    this.host.style.width = `${this.viewport.width}px`;
+    this.host.style.height = `${this.viewport.height}px`;
+    this.scalePage();
+  }
+
+  scalePage() {
+    if (!this.viewport) return;
+    const { width, height } = this.viewport;
+    const nav = this.page.querySelector('.chapter-nav');
+    const below = (nav ? nav.getBoundingClientRect().height + parseFloat(getComputedStyle(nav).marginTop) : 48) + 16;
+    const top = this.page.getBoundingClientRect().top + window.scrollY;
+    const bar = this.bar.getBoundingClientRect().height;
+    // The page fits below the sticky bar once scrolled to, and on opening below the header.
+    const room = Math.max(200, Math.min(window.innerHeight - top, window.innerHeight - bar - 24) - below);
+    const scale = Math.min(this.page.clientWidth / width, room / height);
+    this.host.style.transform = `scale(${scale})`;
+    this.stage.style.width = `${width * scale}px`;
+    this.stage.style.height = `${height * scale}px`;
+    this.scale = scale;
   }
 
   watchLayout() {
@@ -672,6 +728,7 @@ class Reader {
   }
 
   relayout(redraw = true) {
+    this.scalePage();
     if (redraw) this.margin.setMode({});
     else this.margin.layout();
     this.painter.redraw();
