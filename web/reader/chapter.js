@@ -81,7 +81,7 @@ export async function loadChapter(host, bookId, index, { fixed = false } = {}) {
   const content = document.createElement('div');
   content.className = 'chapter-content';
   content.innerHTML = html;
-  await scopeBookStyles(content);
+  showFonts(await scopeBookStyles(content));
   root.replaceChildren(content, own);
   const chapterRoot = content.querySelector('.scholia-chapter') ?? content;
   applyWritingMode(chapterRoot);
@@ -89,21 +89,58 @@ export async function loadChapter(host, bookId, index, { fixed = false } = {}) {
 }
 
 // Replaces the chapter's stylesheet links by <style>s of the same CSS with its document
-// selectors mapped onto the chapter: same origin, so the text is fetched (and cached).
+// selectors mapped onto the chapter: same origin, so the text is fetched (and cached). Its
+// url()s are made absolute, since a <style> resolves them against the page's URL, not the
+// stylesheet's. Returns the @font-face rules found.
 async function scopeBookStyles(content) {
+  const fonts = [];
   const inline = [...content.querySelectorAll('style')];
-  for (const style of inline) style.textContent = rewrite(style.textContent);
+  for (const style of inline) {
+    fonts.push(...(style.textContent.match(FONT_FACE) ?? []));
+    style.textContent = rewrite(style.textContent);
+  }
   const links = [...content.querySelectorAll('link[rel~="stylesheet"]')];
   await Promise.all(links.map(async (link) => {
     const style = document.createElement('style');
     try {
       const response = await fetch(link.href, { credentials: 'same-origin' });
-      style.textContent = response.ok ? rewrite(await response.text()) : '';
+      const css = response.ok ? absoluteUrls(await response.text(), response.url || link.href) : '';
+      fonts.push(...(css.match(FONT_FACE) ?? []));
+      style.textContent = rewrite(css);
     } catch {
       style.textContent = '';
     }
     link.replaceWith(style);
   }));
+  return fonts;
+}
+
+const URL_REF = /url\(\s*(['"]?)([^'")]+)\1\s*\)/gi;
+const FONT_FACE = /@font-face\s*\{[^}]*\}/gi;
+
+function absoluteUrls(css, base) {
+  return css.replace(URL_REF, (whole, _quote, ref) => (/^(data:|#)/i.test(ref) ? whole : `url("${new URL(ref, base).href}")`));
+}
+
+// Chromium ignores @font-face inside a shadow root, so the book's fonts are declared on the
+// document, for as long as the chapter is shown.
+function showFonts(rules) {
+  let style = document.getElementById('scholia-book-fonts');
+  if (!rules.length) {
+    style?.remove();
+    return;
+  }
+  if (!style) {
+    style = document.createElement('style');
+    style.id = 'scholia-book-fonts';
+    document.head.append(style);
+  }
+  style.textContent = rules.join('\n');
+}
+
+/** Forgets the book's fonts (the reader is closed). */
+export function clearBookFonts() {
+  showFonts([]);
 }
 
 function rewrite(css) {

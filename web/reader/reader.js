@@ -4,7 +4,7 @@
 
 import { api, me, announce } from '../api.js';
 import { navigate } from '../app.js';
-import { loadChapter, isVertical } from './chapter.js';
+import { loadChapter, isVertical, clearBookFonts } from './chapter.js';
 import { passageText, context, sentencesOf } from './text.js';
 import { Painter } from './highlights.js';
 import { Toolbar, selectedAnchor, button } from './toolbar.js';
@@ -189,6 +189,7 @@ class Reader {
   unmount() {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.painter?.clear();
+    clearBookFonts();
     document.body.classList.remove('margin-drawer-open');
   }
 
