@@ -27,6 +27,9 @@ const FIXED_CSS = `
 :host { display: block; }
 .chapter-content { width: 100%; height: 100%; }
 .scholia-chapter { position: relative; width: 100%; height: 100%; overflow: hidden; background: #fff; color: #000; font-size: 16px; line-height: normal; }
+/* The page is scaled down: its focus ring is drawn at the screen's size. */
+[data-passage]:focus { outline-width: calc(3px / var(--page-scale, 1)); outline-offset: calc(-3px / var(--page-scale, 1)); }
+[data-passage].scholia-active { box-shadow: none; }
 `;
 
 // Passages and highlights, in either layout.
@@ -77,7 +80,7 @@ export async function loadChapter(host, bookId, index, { fixed = false } = {}) {
 
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
   const own = document.createElement('style');
-  own.textContent = (fixed ? FIXED_CSS : REFLOW_CSS) + COMMON_CSS;
+  own.textContent = fixed ? COMMON_CSS + FIXED_CSS : REFLOW_CSS + COMMON_CSS;
   const content = document.createElement('div');
   content.className = 'chapter-content';
   content.innerHTML = html;

@@ -125,7 +125,7 @@ class Reader {
       ? info.viewport : null;
     this.rtl = book.rendition?.page_progression_direction === 'rtl';
     if (this.viewport) this.fixPage();
-    document.title = `${info.title || `Chapter ${this.chapter + 1}`} · ${book.title} · Scholia`;
+    document.title = `${info.title || this.untitled(this.chapter)} · ${book.title} · Scholia`;
     this.buildBar(info);
     this.buildToc();
     const close = button('Close margin', 'quiet drawer-close');
@@ -195,10 +195,15 @@ class Reader {
 
   // --- The chrome around the text ---
 
+  // A chapter without a title is named by its place; a fixed-layout chapter is a page.
+  untitled(index) {
+    return `${this.viewport ? 'Page' : 'Chapter'} ${index + 1}`;
+  }
+
   buildBar(info) {
     const title = el('h1', { class: 'reader-title' },
       el('span', { class: 'reader-book', text: this.book.title }),
-      el('span', { class: 'reader-chapter', text: info.title || `Chapter ${this.chapter + 1}` }));
+      el('span', { class: 'reader-chapter', text: info.title || this.untitled(this.chapter) }));
     const tools = el('div', { class: 'reader-tools' });
     const disclosure = (label, build) => {
       const details = el('details', { class: 'reader-panel' }, el('summary', { text: label }));
@@ -238,7 +243,7 @@ class Reader {
       return ol;
     };
     const toc = this.book.toc?.length ? this.book.toc
-      : this.book.chapters.map((c) => ({ title: c.title || `Chapter ${c.index + 1}`, href: '', chapter: c.index, children: [] }));
+      : this.book.chapters.map((c) => ({ title: c.title || this.untitled(c.index), href: '', chapter: c.index, children: [] }));
     this.toc.append(heading, list(toc));
   }
 
@@ -530,10 +535,11 @@ class Reader {
     this.updateActive();
   }
 
+  // Above the passage's corner; on a fixed-layout page, inside the page's corner.
   placeAnnotateButton(passage) {
-    const page = this.page.getBoundingClientRect();
+    const page = (this.stage ?? this.page).getBoundingClientRect();
     const r = passage.getBoundingClientRect();
-    this.annotatePassage.style.top = `${r.top - page.top}px`;
+    this.annotatePassage.style.top = `${Math.max(0, r.top - page.top)}px`;
   }
 
   // The active passage offers `Reveal notes` while my reading comes first and I have not
@@ -662,7 +668,7 @@ class Reader {
   // pages, which do not scroll sideways, ← and →) go to the side they name, which in a
   // right-to-left book is the next page for the left one.
   turnKey(key, target) {
-    const arrows = this.viewport && !target.closest?.('input, textarea, select, button, a, [data-passage], details');
+    const arrows = this.viewport && !target.closest?.('input, textarea, select, button, a, details');
     const side = key === '[' || (arrows && key === 'ArrowLeft') ? 'left'
       : key === ']' || (arrows && key === 'ArrowRight') ? 'right' : null;
     if (!side) return null;
@@ -693,6 +699,7 @@ class Reader {
     const room = Math.max(200, Math.min(window.innerHeight - top, window.innerHeight - bar - 24) - below);
     const scale = Math.min(this.page.clientWidth / width, room / height);
     this.host.style.transform = `scale(${scale})`;
+    this.host.style.setProperty('--page-scale', String(scale));
     this.stage.style.width = `${width * scale}px`;
     this.stage.style.height = `${height * scale}px`;
     this.scale = scale;
