@@ -640,13 +640,13 @@ class Reader {
     this.listen(document, 'keydown', (e) => {
       const target = e.composedPath()[0] ?? e.target;
       if (e.ctrlKey || e.metaKey || e.altKey || target.closest?.('input, textarea, select, dialog')) return;
+      const turn = this.turnKey(e.key, target);
       if (e.key === 'Escape') {
         this.toolbar?.hide();
         this.closeDrawer();
-      } else if (this.turnKey(e.key, target)) {
-        const rel = this.turnKey(e.key, target);
+      } else if (turn) {
         e.preventDefault();
-        this.main.querySelector(`a[rel=${rel}]`)?.click();
+        this.main.querySelector(`a[rel=${turn}]`)?.click();
       } else if (e.key === '/') {
         e.preventDefault();
         this.searchPanel.open = true;
