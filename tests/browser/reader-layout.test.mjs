@@ -1,6 +1,7 @@
 // Books that say how they are laid out: a fixed-layout (pre-paginated) page is shown whole,
-// scaled to fit the reading area on a wide and a phone screen, and its passage is annotated
-// with the keyboard; a right-to-left book turns to the left, Next chapter on the left.
+// scaled to fit the reading area on a wide and a phone screen, its passage is annotated with
+// the keyboard and ← → turn its pages; a right-to-left book turns to the left, Next chapter
+// on the left.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -117,6 +118,15 @@ test('a fixed-layout page is scaled to fit wide and narrow screens and annotated
     await openChapter(phone, bookId, chapter.index);
     assertFits(await measure(phone), viewport, '360x740');
     await phone.screenshot({ path: path.join(SHOTS, 'reader-fixed-layout-narrow.png') });
+
+    // → turns to the next page of a left-to-right book, ← back.
+    const after = book.chapters[book.chapters.indexOf(chapter) + 1].index;
+    await phone.locator('.reader-title').click();
+    await phone.keyboard.press('ArrowRight');
+    await phone.waitForURL(new RegExp(`/read/${bookId}/${after}$`));
+    await phone.locator('main.reader:not([aria-busy]) .chapter-nav').waitFor();
+    await phone.keyboard.press('ArrowLeft');
+    await phone.waitForURL(new RegExp(`/read/${bookId}/${chapter.index}$`));
   } finally {
     await world.stop();
   }
