@@ -2,7 +2,8 @@
 // scoped to it (its `html`/`body` rules mapped onto the chapter's root elements, so writing
 // mode and direction still apply), and the reader's own overrides for font size and theme.
 
-const SHADOW_CSS = `
+// Reflowable chapters take the reader's font size, measure and theme.
+const REFLOW_CSS = `
 :host { display: block; }
 .scholia-chapter {
   font-size: var(--reader-font-size, 1.125rem) !important;
@@ -18,6 +19,21 @@ const SHADOW_CSS = `
 [data-epub-body] { margin: 0 !important; background: transparent !important; color: inherit !important; }
 img, svg, video { max-width: 100%; height: auto; }
 a { color: var(--reader-link, #1d4f91); }
+`;
+
+// A fixed-layout page keeps the book's own sizes, positions and colours (it was drawn for
+// them) on a sheet of its viewport's size; the reader scales the sheet.
+const FIXED_CSS = `
+:host { display: block; }
+.chapter-content { width: 100%; height: 100%; }
+.scholia-chapter { position: relative; width: 100%; height: 100%; overflow: hidden; background: #fff; color: #000; font-size: 16px; line-height: normal; }
+/* The page is scaled down: its focus ring is drawn at the screen's size. */
+[data-passage]:focus { outline-width: calc(3px / var(--page-scale, 1)); outline-offset: calc(-3px / var(--page-scale, 1)); }
+[data-passage].scholia-active { box-shadow: none; }
+`;
+
+// Passages and highlights, in either layout.
+const COMMON_CSS = `
 [data-passage] { border-radius: 2px; scroll-margin-block: 30vh; }
 [data-passage]:focus { outline: 2px solid var(--reader-focus, #1d4f91); outline-offset: 3px; }
 [data-passage].scholia-active { box-shadow: -0.6rem 0 0 -0.35rem var(--reader-accent, #b6862c); }
@@ -38,8 +54,11 @@ const BODY_SELECTOR = /(^|[\s>+~,(])body(?=$|[\s>+~,.:#[)])/gi;
 // EPUB 3's prefixed properties that Chromium knows only unprefixed.
 const EPUB_PREFIXED = /-epub-(writing-mode|text-orientation|text-combine-upright|text-combine|hyphens|text-emphasis[a-z-]*)\s*:/gi;
 
-/** Fetches chapter `index` of `bookId` and renders it into `host`'s open shadow root. */
-export async function loadChapter(host, bookId, index) {
+/**
+ * Fetches chapter `index` of `bookId` and renders it into `host`'s open shadow root; `fixed`:
+ * a fixed-layout page, laid out at its viewport's size (the caller scales it).
+ */
+export async function loadChapter(host, bookId, index, { fixed = false } = {}) {
   const response = await fetch(`/api/books/${bookId}/chapters/${index}`, {
     headers: { Accept: 'application/json, text/html' },
     credentials: 'same-origin',
@@ -61,11 +80,11 @@ export async function loadChapter(host, bookId, index) {
 
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
   const own = document.createElement('style');
-  own.textContent = SHADOW_CSS;
+  own.textContent = fixed ? COMMON_CSS + FIXED_CSS : REFLOW_CSS + COMMON_CSS;
   const content = document.createElement('div');
   content.className = 'chapter-content';
   content.innerHTML = html;
-  await scopeBookStyles(content);
+  showFonts(await scopeBookStyles(content));
   root.replaceChildren(content, own);
   const chapterRoot = content.querySelector('.scholia-chapter') ?? content;
   applyWritingMode(chapterRoot);
@@ -73,21 +92,58 @@ export async function loadChapter(host, bookId, index) {
 }
 
 // Replaces the chapter's stylesheet links by <style>s of the same CSS with its document
-// selectors mapped onto the chapter: same origin, so the text is fetched (and cached).
+// selectors mapped onto the chapter: same origin, so the text is fetched (and cached). Its
+// url()s are made absolute, since a <style> resolves them against the page's URL, not the
+// stylesheet's. Returns the @font-face rules found.
 async function scopeBookStyles(content) {
+  const fonts = [];
   const inline = [...content.querySelectorAll('style')];
-  for (const style of inline) style.textContent = rewrite(style.textContent);
+  for (const style of inline) {
+    fonts.push(...(style.textContent.match(FONT_FACE) ?? []));
+    style.textContent = rewrite(style.textContent);
+  }
   const links = [...content.querySelectorAll('link[rel~="stylesheet"]')];
   await Promise.all(links.map(async (link) => {
     const style = document.createElement('style');
     try {
       const response = await fetch(link.href, { credentials: 'same-origin' });
-      style.textContent = response.ok ? rewrite(await response.text()) : '';
+      const css = response.ok ? absoluteUrls(await response.text(), response.url || link.href) : '';
+      fonts.push(...(css.match(FONT_FACE) ?? []));
+      style.textContent = rewrite(css);
     } catch {
       style.textContent = '';
     }
     link.replaceWith(style);
   }));
+  return fonts;
+}
+
+const URL_REF = /url\(\s*(['"]?)([^'")]+)\1\s*\)/gi;
+const FONT_FACE = /@font-face\s*\{[^}]*\}/gi;
+
+function absoluteUrls(css, base) {
+  return css.replace(URL_REF, (whole, _quote, ref) => (/^(data:|#)/i.test(ref) ? whole : `url("${new URL(ref, base).href}")`));
+}
+
+// Chromium ignores @font-face inside a shadow root, so the book's fonts are declared on the
+// document, for as long as the chapter is shown.
+function showFonts(rules) {
+  let style = document.getElementById('scholia-book-fonts');
+  if (!rules.length) {
+    style?.remove();
+    return;
+  }
+  if (!style) {
+    style = document.createElement('style');
+    style.id = 'scholia-book-fonts';
+    document.head.append(style);
+  }
+  style.textContent = rules.join('\n');
+}
+
+/** Forgets the book's fonts (the reader is closed). */
+export function clearBookFonts() {
+  showFonts([]);
 }
 
 function rewrite(css) {

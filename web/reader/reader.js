@@ -4,7 +4,7 @@
 
 import { api, me, announce } from '../api.js';
 import { navigate } from '../app.js';
-import { loadChapter, isVertical } from './chapter.js';
+import { loadChapter, isVertical, clearBookFonts } from './chapter.js';
 import { passageText, context, sentencesOf } from './text.js';
 import { Painter } from './highlights.js';
 import { Toolbar, selectedAnchor, button } from './toolbar.js';
@@ -20,7 +20,8 @@ export const shortcuts = [
   { keys: 'k or ↑', description: 'On a passage: go to the previous passage' },
   { keys: 'a or Enter', description: 'On a passage: annotate the whole passage (the Annotate passage button)' },
   { keys: 'n', description: 'Add a note to the selected text' },
-  { keys: '[ and ]', description: 'Previous and next chapter' },
+  { keys: '[ and ]', description: 'The chapter on that side: previous and next, or next and previous in a right-to-left book' },
+  { keys: '← and →', description: 'On a fixed-layout page: turn to the page on that side' },
   { keys: '/', description: 'Search in this book' },
   { keys: 'g', description: 'Go to the text (the passage you were at)' },
   { keys: 'm', description: 'Go to the margin (opens it on narrow screens)' },
@@ -119,7 +120,12 @@ class Reader {
     this.user = user;
     const info = book.chapters.find((c) => c.index === this.chapter);
     if (!info) throw new Error(`This book has no chapter ${this.chapter}.`);
-    document.title = `${info.title || `Chapter ${this.chapter + 1}`} · ${book.title} · Scholia`;
+    // A fixed-layout chapter is one page drawn at its viewport's size, shown whole.
+    this.viewport = book.rendition?.fixed_layout && info.viewport?.width > 0 && info.viewport?.height > 0
+      ? info.viewport : null;
+    this.rtl = book.rendition?.page_progression_direction === 'rtl';
+    if (this.viewport) this.fixPage();
+    document.title = `${info.title || this.untitled(this.chapter)} · ${book.title} · Scholia`;
     this.buildBar(info);
     this.buildToc();
     const close = button('Close margin', 'quiet drawer-close');
@@ -131,7 +137,7 @@ class Reader {
     const firstNotes = this.fetchNotes();
     firstNotes.catch(() => {});
     const loaded = await Promise.all([
-      loadChapter(this.host, this.bookId, this.chapter),
+      loadChapter(this.host, this.bookId, this.chapter, { fixed: Boolean(this.viewport) }),
       user ? api('/api/groups').then((g) => g.items ?? g) : [],
     ]);
     const [{ root, chapterRoot, passages }, groups] = loaded;
@@ -141,6 +147,7 @@ class Reader {
     this.passageById = new Map(passages.map((p) => [p.dataset.passage, p]));
     this.groups = groups;
     this.buildChapterNav();
+    this.scalePage();
     this.painter = new Painter(this.page);
     this.margin = new Margin(this.layer, { groups, actions: this.marginActions() });
     this.margin.setPassages(passages);
@@ -182,15 +189,21 @@ class Reader {
   unmount() {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.painter?.clear();
+    clearBookFonts();
     document.body.classList.remove('margin-drawer-open');
   }
 
   // --- The chrome around the text ---
 
+  // A chapter without a title is named by its place; a fixed-layout chapter is a page.
+  untitled(index) {
+    return `${this.viewport ? 'Page' : 'Chapter'} ${index + 1}`;
+  }
+
   buildBar(info) {
     const title = el('h1', { class: 'reader-title' },
       el('span', { class: 'reader-book', text: this.book.title }),
-      el('span', { class: 'reader-chapter', text: info.title || `Chapter ${this.chapter + 1}` }));
+      el('span', { class: 'reader-chapter', text: info.title || this.untitled(this.chapter) }));
     const tools = el('div', { class: 'reader-tools' });
     const disclosure = (label, build) => {
       const details = el('details', { class: 'reader-panel' }, el('summary', { text: label }));
@@ -201,7 +214,7 @@ class Reader {
       return details;
     };
     this.searchPanel = disclosure('Search', (body) => mountSearch(body, this.bookId, { failed: this.failed }));
-    disclosure('Display', (body) => mountSettings(body, this.main, () => this.relayout()));
+    disclosure('Display', (body) => mountSettings(body, this.main, () => this.relayout(), { fixed: Boolean(this.viewport) }));
     this.drawerButton = button('Margin', 'drawer-toggle');
     this.drawerButton.setAttribute('aria-controls', 'reader-margin');
     this.drawerButton.setAttribute('aria-expanded', 'false');
@@ -230,16 +243,25 @@ class Reader {
       return ol;
     };
     const toc = this.book.toc?.length ? this.book.toc
-      : this.book.chapters.map((c) => ({ title: c.title || `Chapter ${c.index + 1}`, href: '', chapter: c.index, children: [] }));
+      : this.book.chapters.map((c) => ({ title: c.title || this.untitled(c.index), href: '', chapter: c.index, children: [] }));
     this.toc.append(heading, list(toc));
   }
 
   buildChapterNav() {
     const indexes = this.book.chapters.map((c) => c.index);
     const at = indexes.indexOf(this.chapter);
-    const nav = el('nav', { class: 'chapter-nav', 'aria-label': 'Chapters' });
-    if (at > 0) nav.append(el('a', { href: `/read/${this.bookId}/${indexes[at - 1]}`, rel: 'prev', text: 'Previous chapter' }));
-    if (at < indexes.length - 1) nav.append(el('a', { href: `/read/${this.bookId}/${indexes[at + 1]}`, rel: 'next', text: 'Next chapter' }));
+    // The controls sit where the book turns: in a right-to-left book the next page is on the
+    // left. The arrows are drawn, not named.
+    const nav = el('nav', { class: `chapter-nav${this.rtl ? ' rtl' : ''}`, 'aria-label': 'Chapters' });
+    const link = (rel, index, text, arrowFirst) => {
+      const arrow = el('span', { class: 'arrow', 'aria-hidden': 'true', text: arrowFirst ? '←' : '→' });
+      const a = el('a', { href: `/read/${this.bookId}/${index}`, rel });
+      if (arrowFirst) a.append(arrow, text);
+      else a.append(text, arrow);
+      return a;
+    };
+    if (at > 0) nav.append(link('prev', indexes[at - 1], 'Previous chapter', !this.rtl));
+    if (at < indexes.length - 1) nav.append(link('next', indexes[at + 1], 'Next chapter', this.rtl));
     this.neighbours = { prev: indexes[at - 1], next: indexes[at + 1] };
     this.page.append(nav);
   }
@@ -513,10 +535,11 @@ class Reader {
     this.updateActive();
   }
 
+  // Above the passage's corner; on a fixed-layout page, inside the page's corner.
   placeAnnotateButton(passage) {
-    const page = this.page.getBoundingClientRect();
+    const page = (this.stage ?? this.page).getBoundingClientRect();
     const r = passage.getBoundingClientRect();
-    this.annotatePassage.style.top = `${r.top - page.top}px`;
+    this.annotatePassage.style.top = `${Math.max(0, r.top - page.top)}px`;
   }
 
   // The active passage offers `Reveal notes` while my reading comes first and I have not
@@ -617,13 +640,13 @@ class Reader {
     this.listen(document, 'keydown', (e) => {
       const target = e.composedPath()[0] ?? e.target;
       if (e.ctrlKey || e.metaKey || e.altKey || target.closest?.('input, textarea, select, dialog')) return;
+      const turn = this.turnKey(e.key, target);
       if (e.key === 'Escape') {
         this.toolbar?.hide();
         this.closeDrawer();
-      } else if (e.key === '[' && this.neighbours.prev !== undefined) {
-        this.main.querySelector('a[rel=prev]')?.click();
-      } else if (e.key === ']' && this.neighbours.next !== undefined) {
-        this.main.querySelector('a[rel=next]')?.click();
+      } else if (turn) {
+        e.preventDefault();
+        this.main.querySelector(`a[rel=${turn}]`)?.click();
       } else if (e.key === '/') {
         e.preventDefault();
         this.searchPanel.open = true;
@@ -639,6 +662,47 @@ class Reader {
         (this.layer.querySelector('article') ?? this.aside.querySelector('input, button'))?.focus();
       }
     });
+  }
+
+  // The chapter a key turns to, 'prev' or 'next', or null: `[` and `]` (and, on fixed-layout
+  // pages, which do not scroll sideways, ← and →) go to the side they name, which in a
+  // right-to-left book is the next page for the left one.
+  turnKey(key, target) {
+    const arrows = this.viewport && !target.closest?.('input, textarea, select, button, a, details');
+    const side = key === '[' || (arrows && key === 'ArrowLeft') ? 'left'
+      : key === ']' || (arrows && key === 'ArrowRight') ? 'right' : null;
+    if (!side) return null;
+    const rel = (side === 'left') !== this.rtl ? 'prev' : 'next';
+    return this.neighbours[rel] === undefined ? null : rel;
+  }
+
+  // The page box at its viewport's size, scaled (never reflowed) to fit the reading area's
+  // width and the window's height below the bar, with room for the chapter controls.
+  fixPage() {
+    this.main.classList.add('fixed-layout');
+    this.stage = el('div', { class: 'page-stage' });
+    this.host.replaceWith(this.stage);
+    this.stage.append(this.host);
+    this.host.style.width = `${this.viewport.width}px`;
+    this.host.style.height = `${this.viewport.height}px`;
+    this.scalePage();
+  }
+
+  scalePage() {
+    if (!this.viewport) return;
+    const { width, height } = this.viewport;
+    const nav = this.page.querySelector('.chapter-nav');
+    const below = (nav ? nav.getBoundingClientRect().height + parseFloat(getComputedStyle(nav).marginTop) : 48) + 16;
+    const top = this.page.getBoundingClientRect().top + window.scrollY;
+    const bar = this.bar.getBoundingClientRect().height;
+    // The page fits below the sticky bar once scrolled to, and on opening below the header.
+    const room = Math.max(200, Math.min(window.innerHeight - top, window.innerHeight - bar - 24) - below);
+    const scale = Math.min(this.page.clientWidth / width, room / height);
+    this.host.style.transform = `scale(${scale})`;
+    this.host.style.setProperty('--page-scale', String(scale));
+    this.stage.style.width = `${width * scale}px`;
+    this.stage.style.height = `${height * scale}px`;
+    this.scale = scale;
   }
 
   watchLayout() {
@@ -672,6 +736,7 @@ class Reader {
   }
 
   relayout(redraw = true) {
+    this.scalePage();
     if (redraw) this.margin.setMode({});
     else this.margin.layout();
     this.painter.redraw();

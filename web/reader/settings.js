@@ -24,8 +24,11 @@ export function applySettings(main, settings = load()) {
   else document.documentElement.dataset.theme = settings.theme;
 }
 
-/** The controls, in `parent`; `changed()` runs after each change (the layout moved). */
-export function mountSettings(parent, main, changed) {
+/**
+ * The controls, in `parent`; `changed()` runs after each change (the layout moved). `fixed`:
+ * the book's pages have a fixed layout, so text size and line width do not apply to them.
+ */
+export function mountSettings(parent, main, changed, { fixed = false } = {}) {
   const settings = load();
   const save = () => {
     localStorage.setItem(KEY, JSON.stringify(settings));
@@ -53,8 +56,19 @@ export function mountSettings(parent, main, changed) {
   };
   status();
   sizeRow.append(step('Smaller text', -1), label, step('Larger text', 1));
-  parent.append(sizeRow,
-    select('Line width', WIDTHS, settings.width, (v) => { settings.width = v; save(); }),
+  const width = select('Line width', WIDTHS, settings.width, (v) => { settings.width = v; save(); });
+  if (fixed) {
+    const note = document.createElement('p');
+    note.id = 'fixed-layout-note';
+    note.className = 'hint';
+    note.textContent = 'This book’s pages have a fixed layout: each page is shown whole, scaled to fit, so text size and line width do not apply.';
+    for (const control of [...sizeRow.querySelectorAll('button'), width.querySelector('select')]) {
+      control.disabled = true;
+      control.setAttribute('aria-describedby', `${control.getAttribute('aria-describedby') ?? ''} fixed-layout-note`.trim());
+    }
+    parent.append(note);
+  }
+  parent.append(sizeRow, width,
     select('Theme', THEMES, settings.theme, (v) => { settings.theme = v; save(); }));
 }
 
