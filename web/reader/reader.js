@@ -86,6 +86,7 @@ class Reader {
     this.chapter = chapter;
     this.cleanups = [];
     this.notes = [];
+    this.waiting = new Set(); // passages where others' notes wait for mine
     this.activeId = null;
     this.choice = null;
     this.user = null;
@@ -134,7 +135,7 @@ class Reader {
 
     // The notes come while the chapter is parsed and laid out.
     const firstAsk = ++this.reloads;
-    const firstNotes = this.fetchNotes();
+    const firstNotes = Promise.all([this.fetchNotes(), this.fetchWaiting()]);
     firstNotes.catch(() => {});
     const loaded = await Promise.all([
       loadChapter(this.host, this.bookId, this.chapter, { fixed: Boolean(this.viewport) }),
@@ -175,8 +176,8 @@ class Reader {
     this.watchLayout();
     this.watchKeys();
     try {
-      const notes = await firstNotes;
-      if (firstAsk === this.reloads) this.showNotes(notes);
+      const [notes, waiting] = await firstNotes;
+      if (firstAsk === this.reloads) this.showNotes(notes, waiting);
     } catch (e) {
       this.failed(e);
     }
@@ -299,19 +300,28 @@ class Reader {
     return notes;
   }
 
+  // The passages where others' notes wait behind "my reading first": the counts say so
+  // without showing them.
+  async fetchWaiting() {
+    if (!this.user) return new Set();
+    const counts = await api(`/api/books/${this.bookId}/annotations/counts?chapter=${this.chapter}`);
+    return new Set(counts.items.filter((c) => c.waiting > 0).map((c) => c.passage_id));
+  }
+
   // Only the latest of overlapping reloads (quick changes of the choice) is shown.
   async reloadNotes() {
     const asked = ++this.reloads;
     try {
-      const notes = await this.fetchNotes();
-      if (asked === this.reloads) this.showNotes(notes);
+      const [notes, waiting] = await Promise.all([this.fetchNotes(), this.fetchWaiting()]);
+      if (asked === this.reloads) this.showNotes(notes, waiting);
     } catch (e) {
       this.failed(e);
     }
   }
 
-  showNotes(notes) {
+  showNotes(notes, waiting) {
     this.notes = notes;
+    this.waiting = waiting;
     this.margin.setNotes(notes);
     this.painter.paint(notes, this.passageById);
     if (this.summary) this.summary.textContent = this.marginSummary();
@@ -542,13 +552,13 @@ class Reader {
     this.annotatePassage.style.top = `${Math.max(0, r.top - page.top)}px`;
   }
 
-  // The active passage offers `Reveal notes` while my reading comes first and I have not
-  // written there (the server keeps others' notes back until then).
+  // The active passage offers `Reveal notes` where others' notes wait for my own (the server
+  // keeps them back until I write there or reveal them).
   updateActive() {
     if (!this.margin || !this.user) return;
     const id = this.activeId;
     const mine = this.notes.some((n) => n.passage_id === id && n.mine && !n.deleted);
-    const revealable = Boolean(id && this.choice?.myReadingFirst && this.choice.margin !== 'none' &&
+    const revealable = Boolean(id && this.choice?.myReadingFirst && this.waiting?.has(id) &&
       !mine && !this.revealed.has(id));
     if (this.margin.active?.passageId !== id || this.margin.active?.revealable !== revealable) {
       this.margin.setActive(id, revealable);
