@@ -34,6 +34,10 @@ test('the pages have no WCAG A/AA violations', async () => {
   await ada.upload('moby-dick.epub', { access: 'public' });
   const group = await ada.post('/api/groups', { name: 'Readers', description: 'A group.', rules: 'Be kind.', open: false });
   const { code } = await ada.post(`/api/groups/${group.id}/invites`, {});
+  // Cleo joined before the rules changed: her group page tells her so.
+  const cleo = await createUser(server, 'cleo', { displayName: 'Cleo' });
+  await (await apiAs(server, cleo)).post('/api/groups/join', { code, accept_rules: true });
+  await ada.patch(`/api/groups/${group.id}`, { rules: 'Be kind. Quote, do not paraphrase.' });
 
   const problems = [];
   for (const [colorScheme, viewport] of [['light', { width: 1280, height: 900 }], ['dark', { width: 1280, height: 900 }], ['light', { width: 360, height: 740 }]]) {
@@ -65,6 +69,11 @@ test('the pages have no WCAG A/AA violations', async () => {
     await b.goto(`/join/${code}`);
     await b.getByLabel('I accept the ground rules').waitFor();
     problems.push(...await audit(b, `${tag} /join signed in`));
+    const c = await newPage(browser, server, { colorScheme, viewport, bypassCSP: true });
+    await signIn(c, cleo);
+    await c.goto(`/groups/${group.id}`);
+    await c.getByRole('region', { name: 'Changes since you joined' }).waitFor();
+    problems.push(...await audit(c, `${tag} /groups/{id} with a notice`));
   }
   assert.deepEqual(problems, []);
 });

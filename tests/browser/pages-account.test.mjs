@@ -3,10 +3,21 @@
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, newPage, signIn, createUser, startServer, apiAs } from './helpers.mjs';
+import { setup, newPage, signIn, createUser, startServer, apiAs, chapterWithPassages, writeNote } from './helpers.mjs';
 
 let env;
-before(async () => { env = await setup(); });
+let book;
+before(async () => {
+  env = await setup();
+  const lib = await apiAs(env.server, await createUser(env.server, 'libby', { role: 'librarian' }));
+  book = await lib.upload('alice.epub', { access: 'signed_in' });
+});
+
+// `writer` signs a public note on the book, so that every signed-in reader may mute them.
+async function publicNote(writer, body) {
+  const { passages } = await chapterWithPassages(writer, book.id);
+  return writeNote(writer, book.id, passages[0], { body, audience: 'public' });
+}
 after(async () => { await env?.stop(); });
 
 test('a wrong password is answered in words; sign out returns to the sign-in form', async () => {
@@ -32,6 +43,7 @@ test('account: unmute, preferences, token, export, delete', async () => {
   const user = await createUser(server, 'carla', { displayName: 'Carla' });
   const loud = await apiAs(server, await createUser(server, 'lou', { displayName: 'Loud Lou' }));
   const carla = await apiAs(server, user);
+  await publicNote(loud, 'LOUD OPINIONS');
   await carla.post('/api/me/mutes', { user_id: loud.user.id });
   const page = await newPage(browser, server);
   await signIn(page, user);
@@ -76,6 +88,42 @@ test('account: unmute, preferences, token, export, delete', async () => {
     body: JSON.stringify({ username: 'carla', password: user.password }),
   });
   assert.equal(gone.status, 401);
+});
+
+test('people muted whose notes one no longer sees stay listed, unnamed, each with its own Unmute', async () => {
+  const { server, browser } = env;
+  const user = await createUser(server, 'mona', { displayName: 'Mona' });
+  const mona = await apiAs(server, user);
+  for (const [login, name] of [['pia', 'Pia Named'], ['quin', 'Quin Named']]) {
+    const writer = await apiAs(server, await createUser(server, login, { displayName: name }));
+    const note = await publicNote(writer, `A note by ${name}`);
+    await mona.post('/api/me/mutes', { user_id: writer.user.id });
+    // Made private again: Mona no longer reads any note of theirs.
+    await writer.patch(`/api/annotations/${note.id}`, { audience: 'private' });
+  }
+  const ray = await apiAs(server, await createUser(server, 'ray', { displayName: 'Ray Shown' }));
+  await publicNote(ray, 'Still public');
+  await mona.post('/api/me/mutes', { user_id: ray.user.id });
+  assert.deepEqual((await mona.get('/api/me/mutes')).items.map((m) => m.display_name), ['Ray Shown', null, null]);
+
+  const page = await newPage(browser, server);
+  await signIn(page, user);
+  await page.goto('/account');
+  const section = page.getByRole('region', { name: 'Muted people' });
+  await section.getByRole('button', { name: 'Unmute Ray Shown' }).waitFor();
+  const first = section.getByRole('button', { name: 'Unmute reader 1 whose notes you no longer see', exact: true });
+  const second = section.getByRole('button', { name: 'Unmute reader 2 whose notes you no longer see', exact: true });
+  await section.getByText('Reader 1 whose notes you no longer see').waitFor();
+  assert.equal(await section.getByRole('button', { name: /^Unmute/ }).count(), 3);
+  assert.equal(await section.getByText(/Named/).count(), 0, 'nobody unseen is named');
+
+  await second.click();
+  await page.locator('#status').filter({ hasText: 'Unmuted' }).waitFor();
+  // One unnamed is left, and its button says so without a number.
+  await section.getByRole('button', { name: 'Unmute a reader whose notes you no longer see', exact: true }).click();
+  await first.waitFor({ state: 'detached' });
+  await section.getByRole('button', { name: 'Unmute a reader whose notes you no longer see' }).waitFor({ state: 'detached' });
+  assert.deepEqual((await mona.get('/api/me/mutes')).items.map((m) => m.display_name), ['Ray Shown']);
 });
 
 test('with registration off, the page says so instead of failing', async () => {

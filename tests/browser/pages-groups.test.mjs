@@ -112,3 +112,51 @@ test('the owner edits the ground rules; the invitation shows the new ones', asyn
   await visitor.goto(`/join/${code}`);
   await visitor.getByText('New rules: no spoilers.').waitFor();
 });
+
+test('a member is told the rules changed since they joined, until they dismiss it', async (t) => {
+  const env = await setup();
+  t.after(() => env.stop());
+  const { server, browser } = env;
+  const owner = await createUser(server, 'olga', { displayName: 'Olga' });
+  const member = await createUser(server, 'ben', { displayName: 'Ben' });
+  const olga = await apiAs(server, owner);
+  const ben = await apiAs(server, member);
+  const group = await olga.post('/api/groups', { name: 'Night owls', description: '', rules: 'Old rules.', open: false });
+  const { code } = await olga.post(`/api/groups/${group.id}/invites`, {});
+  await ben.post('/api/groups/join', { code, accept_rules: true });
+
+  const o = await newPage(browser, server);
+  await signIn(o, owner);
+  await o.goto(`/groups/${group.id}`);
+  await o.getByRole('button', { name: 'Edit group' }).click();
+  await o.getByLabel('Ground rules').fill('New rules: no spoilers.');
+  await o.getByRole('button', { name: 'Save group' }).click();
+  await o.getByText('Group saved').waitFor();
+  // The owner made the change: nothing to tell her.
+  await o.reload();
+  await o.getByRole('heading', { level: 1, name: 'Night owls' }).waitFor();
+  assert.equal(await o.getByRole('region', { name: 'Changes since you joined' }).count(), 0);
+
+  const [notice] = (await ben.get(`/api/groups/${group.id}`)).notices;
+  assert.equal(notice.kind, 'rules');
+  const b = await newPage(browser, server);
+  await signIn(b, member);
+  await b.goto(`/groups/${group.id}`);
+  const changes = b.getByRole('region', { name: 'Changes since you joined' });
+  const shown = changes.getByRole('article', { name: /^Ground rules changed/ });
+  await shown.getByText(notice.message).waitFor();
+  await shown.getByText('New rules: no spoilers.').waitFor();
+  assert.equal(await shown.locator('time').getAttribute('datetime'), notice.created);
+  assert.equal(await shown.locator('time').innerText(), await b.evaluate((iso) => new Date(iso)
+    .toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }), notice.created));
+
+  await shown.getByRole('button', { name: 'Dismiss' }).click();
+  await b.locator('#status').filter({ hasText: 'Notice dismissed' }).waitFor();
+  await changes.waitFor({ state: 'detached' });
+  assert.equal(await b.evaluate(() => document.activeElement.localName), 'h1');
+  assert.deepEqual((await ben.get(`/api/groups/${group.id}`)).notices, []);
+  await b.reload();
+  await b.getByRole('heading', { level: 1, name: 'Night owls' }).waitFor();
+  await b.getByText('New rules: no spoilers.').waitFor();
+  assert.equal(await changes.count(), 0);
+});

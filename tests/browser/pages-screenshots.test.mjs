@@ -93,7 +93,7 @@ test('screenshots of the main screens', async () => {
   await signIn(up, librarian);
   await up.goto('/upload');
   await up.getByLabel('EPUB files').setInputFiles([path.join(ROOT, 'fixtures/epub/wasteland.epub'), path.join(ROOT, 'fixtures/epub/alice.epub')]);
-  await up.getByRole('list', { name: 'Uploads' }).getByText('Duplicate').waitFor();
-  await up.getByRole('list', { name: 'Uploads' }).getByText('Imported').waitFor();
+  await up.getByRole('list', { name: 'Uploads' }).getByText('Duplicate', { exact: true }).waitFor();
+  await up.getByRole('list', { name: 'Uploads' }).getByText('Imported', { exact: true }).waitFor();
   await shot(up, 'upload');
 });

@@ -24,7 +24,7 @@ test('change a book’s access to one group, then delete it', async () => {
   await signIn(page, librarian);
   await page.goto('/upload');
   await page.getByLabel('EPUB files').setInputFiles(path.join(FIXTURES, 'metamorphosis-epub2.epub'));
-  await page.getByRole('list', { name: 'Uploads' }).getByText('Imported').waitFor();
+  await page.getByRole('list', { name: 'Uploads' }).getByText('Imported', { exact: true }).waitFor();
   const progress = page.getByRole('list', { name: 'Uploads' }).getByRole('progressbar');
   assert.equal(await progress.getAttribute('value'), '1');
 

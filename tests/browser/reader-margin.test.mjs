@@ -91,15 +91,21 @@ test('a reply thread, and muting and unmuting a reader', async () => {
     await bob.getByLabel('Note').fill('The narrator, I think.');
     await bob.getByRole('button', { name: 'Save' }).click();
     await card.getByRole('article').filter({ hasText: 'The narrator, I think.' }).waitFor();
-    // Reporting asks for a reason; the group's owner finds it in their queue.
+    // Reporting asks for a reason; a facilitator of the group finds it in their queue, and
+    // Alice, whose note it is, never sees it, though she owns the group.
+    const { code } = await people.alice.api.post(`/api/groups/${people.group.id}/invites`, {});
+    await people.carol.api.post('/api/groups/join', { code, accept_rules: true });
+    await people.alice.api.patch(`/api/groups/${people.group.id}/members/${people.carol.api.user.id}`, { role: 'facilitator' });
     await card.getByRole('button', { name: 'Report' }).first().click();
     const report = bob.getByRole('dialog', { name: /^Report/ });
     await report.getByLabel('Reason').fill('Spoils the ending.');
     await report.getByRole('button', { name: 'Report' }).click();
     await report.waitFor({ state: 'detached' });
-    const queue = await people.alice.api.get('/api/reports');
+    const queue = await people.carol.api.get('/api/reports');
     assert.equal(queue.items.length, 1);
     assert.equal(queue.items[0].reason, 'Spoils the ending.');
+    assert.equal(queue.items[0].annotation.body, 'Who is speaking here?');
+    assert.deepEqual((await people.alice.api.get('/api/reports')).items, []);
 
     const alice = await newPage(world.browser, world.server);
     await signIn(alice, people.alice);

@@ -44,25 +44,45 @@ async function preferences() {
   return form;
 }
 
+// Someone muted whose notes one no longer reads goes unnamed (the list must not tell who they
+// are); several such get a number, so that each Unmute button has its own name.
+function mutedPerson(mute, unnamed, count) {
+  if (mute.display_name !== null) {
+    return { label: mute.display_name, button: `Unmute ${mute.display_name}`, done: `${mute.display_name} unmuted: their notes show again.` };
+  }
+  const who = count === 1 ? 'a reader whose notes you no longer see' : `reader ${unnamed} whose notes you no longer see`;
+  return {
+    label: h('span', { class: 'muted' }, who[0].toUpperCase() + who.slice(1)),
+    button: 'Unmute',
+    ariaLabel: `Unmute ${who}`,
+    done: 'Unmuted: should you see their notes again, they will show.',
+  };
+}
+
 async function mutes() {
   const section = h('section', { class: 'card', 'aria-labelledby': 'mutes-title' }, h('h2', { id: 'mutes-title' }, 'Muted people'));
   const list = h('ul', { class: 'plain' });
   const refresh = async () => {
     const { items } = await api('/api/me/mutes');
-    list.replaceChildren(...items.map((m) => h('li', {}, m.display_name, ' ',
-      h('button', {
+    const count = items.filter((m) => m.display_name === null).length;
+    let unnamed = 0;
+    list.replaceChildren(...items.map((m) => {
+      const person = mutedPerson(m, m.display_name === null ? ++unnamed : 0, count);
+      return h('li', {}, person.label, ' ', h('button', {
         type: 'button',
         class: 'quiet',
+        'aria-label': person.ariaLabel,
         onclick: async () => {
           try {
             await api(`/api/me/mutes/${m.user_id}`, { method: 'DELETE' });
-            announce(`${m.display_name} unmuted: their notes show again.`);
+            announce(person.done);
             await refresh();
           } catch (err) {
             announce(err.message, { assertive: true });
           }
         },
-      }, `Unmute ${m.display_name}`))));
+      }, person.button));
+    }));
     if (!items.length) list.append(h('li', { class: 'muted' }, 'Nobody. Mute a person from any of their notes in the margin.'));
   };
   section.append(list);

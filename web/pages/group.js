@@ -1,5 +1,6 @@
-// `/groups/{id}`: one group: what it is, its rules, its members, invitations, the report
-// queue for its moderators, and leaving with the choice of what happens to one's notes.
+// `/groups/{id}`: one group: what changed since one joined, what it is, its rules, its members,
+// invitations, the report queue for its moderators, and leaving with the choice of what happens
+// to one's notes.
 
 import { api, me, announce } from '../api.js';
 import { h, field, busy, pageHeading, formatDate } from './dom.js';
@@ -12,6 +13,45 @@ const LEAVE = [
   ['anonymize', 'Anonymize', 'Your notes stay in the group, signed “Anonymous”. Nobody can tell they were yours; you can still edit or delete them.'],
   ['withdraw', 'Withdraw', 'Your notes leave the group and become private: only you can read them. Replies others wrote under them disappear with them from the margins.'],
 ];
+
+const CHANGE = { rules: 'Ground rules changed', opened: 'Now open to every reader', closed: 'Invite-only again' };
+
+// Changes of rules or openness since the member joined, each shown until they dismiss it: nobody
+// should go on writing under rules they did not accept. Resolves to null when there are none.
+function notices(group, heading) {
+  if (!group.notices?.length) return null;
+  const list = h('ul', { class: 'plain' });
+  const section = h('section', { class: 'notices', 'aria-labelledby': 'notices-title' },
+    h('h2', { id: 'notices-title' }, 'Changes since you joined'), list);
+  for (const n of group.notices) {
+    const title = `${CHANGE[n.kind] ?? 'Changed'}, ${formatDate(n.created)}`;
+    const dismiss = h('button', { type: 'button', 'aria-label': `Dismiss: ${title}` }, 'Dismiss');
+    const item = h('li', {}, h('article', { class: 'notice', 'aria-label': title },
+      h('h3', {}, CHANGE[n.kind] ?? 'Changed', ' ', h('time', { datetime: n.created, class: 'muted' }, formatDate(n.created))),
+      h('p', {}, n.message),
+      n.kind === 'rules' ? h('p', {}, h('strong', {}, 'The ground rules now: '), n.rules || 'none written.') : null,
+      dismiss));
+    dismiss.addEventListener('click', async () => {
+      try {
+        await api(`/api/groups/${group.id}/notices/${encodeURIComponent(n.id)}/dismiss`, { method: 'POST' });
+        const next = item.nextElementSibling ?? item.previousElementSibling;
+        item.remove();
+        announce('Notice dismissed.');
+        if (next) {
+          next.querySelector('button').focus();
+        } else {
+          section.remove();
+          heading.setAttribute('tabindex', '-1');
+          heading.focus();
+        }
+      } catch (err) {
+        announce(err.message, { assertive: true });
+      }
+    });
+    list.append(item);
+  }
+  return section;
+}
 
 function about(group, canEdit, onSaved) {
   const section = h('section', { 'aria-labelledby': 'about-title' }, h('h2', { id: 'about-title' }, 'About'));
@@ -224,6 +264,8 @@ export async function mount(main, id) {
   main.append(heading, h('p', { class: 'muted' },
     group.role ? `You are ${group.role === 'owner' ? 'its owner' : `a ${group.role}`}. ` : 'You are not a member. ',
     `${group.member_count} ${group.member_count === 1 ? 'member' : 'members'}.`));
+  const changes = notices(group, heading);
+  if (changes) main.append(changes);
   const left = h('div', {}, about(group, moderator, () => {
     heading.textContent = group.name;
     document.title = `${group.name} · Scholia`;
