@@ -55,22 +55,35 @@ export async function mountChoice(parent, bookId, { changed, failed }) {
   };
 
   // The state the controls show, saved where `For all books` says: the account's default
-  // (dropping this book's override) or this book's override.
-  const save = async () => {
+  // (dropping this book's override) or this book's override. Saves run one after another, each
+  // with the controls as they were when changed, so quick changes arrive in order; the
+  // controls show the server's answer once the last one is in.
+  let saving = Promise.resolve();
+  let queued = 0;
+  const save = () => {
     const margin = radios.find((r) => r.checked)?.value ?? 'none';
     const own = { margin, my_reading_first: first.checked };
-    // Every override is sent back as it was, so that the answer is the same whether the
-    // server merges `books` or replaces it; `null` drops this book's.
-    const body = forAll.checked
-      ? { ...own, ...(preferences.books?.[bookId] ? { books: { [bookId]: null } } : {}) }
-      : { books: { ...preferences.books, [bookId]: own } };
-    try {
-      preferences = await api('/api/me/preferences', { method: 'PUT', body });
-      changed(show());
-    } catch (e) {
-      show();
-      failed(e);
-    }
+    const global = forAll.checked;
+    queued += 1;
+    saving = saving.then(async () => {
+      // Every override is sent back as it was, so that the answer is the same whether the
+      // server merges `books` or replaces it; `null` drops this book's.
+      const body = global
+        ? { ...own, ...(preferences.books?.[bookId] ? { books: { [bookId]: null } } : {}) }
+        : { books: { ...preferences.books, [bookId]: own } };
+      let error = null;
+      try {
+        preferences = await api('/api/me/preferences', { method: 'PUT', body });
+      } catch (e) {
+        error = e;
+      }
+      queued -= 1;
+      if (error) failed(error);
+      if (queued === 0) {
+        const now = show();
+        if (!error) changed(now);
+      }
+    });
   };
   for (const control of [...radios, forAll, first]) control.addEventListener('change', save);
   return { current: show() };
