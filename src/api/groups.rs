@@ -180,7 +180,10 @@ async fn all_groups(
         pagination::MAX_LIMIT,
     )?;
     let after = decode_cursor::<(String, String)>(query.cursor.as_deref())?;
-    let groups = state.store.all_groups(after, limit).await?;
+    let groups = state
+        .store
+        .all_groups(after, pagination::rows_for(limit))
+        .await?;
     let page = page(
         &groups,
         limit,

@@ -127,7 +127,10 @@ async fn list_progress(
         pagination::MAX_LIMIT,
     )?;
     let after = decode_cursor::<(i64, String)>(query.cursor.as_deref())?;
-    let rows = state.store.recent_progress(&user, after, limit).await?;
+    let rows = state
+        .store
+        .recent_progress(&user, after, pagination::rows_for(limit))
+        .await?;
     Ok(axum::Json(page(&rows, limit, entry_json, |entry| {
         (entry.progress.updated_at, entry.progress.book_id.clone())
     })))

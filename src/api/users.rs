@@ -58,7 +58,7 @@ async fn list_users(
     let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let users = state
         .store
-        .list_users(search, after.as_deref(), limit)
+        .list_users(search, after.as_deref(), pagination::rows_for(limit))
         .await?;
     Ok(axum::Json(page(&users, limit, user_json, |u| {
         u.username.clone()
