@@ -61,11 +61,7 @@ async fn demo_readers_sign_in_and_see_what_they_may(app: TestApp) {
     titles.sort_unstable();
     assert_eq!(
         titles,
-        [
-            "Alice's Adventures in Wonderland",
-            "Metamorphosis",
-            "The Waste Land"
-        ]
+        ["Alice's Adventures in Wonderland", "Metamorphosis"]
     );
     let alice = demo.books[0].0.to_string();
 
