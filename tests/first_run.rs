@@ -234,7 +234,7 @@ async fn demo_prints_readers_who_can_sign_in_and_the_admin_link() {
         .json()
         .await
         .unwrap();
-    assert_eq!(books["items"].as_array().unwrap().len(), 3);
+    assert_eq!(books["items"].as_array().unwrap().len(), 2);
     let printed = server.stop();
     assert!(
         printed.iter().any(|line| line.contains("skipped")),
