@@ -692,9 +692,19 @@ async fn counts(
     }
     let items: Vec<Value> = counts
         .iter()
-        .map(|(passage, n, waiting)| json!({ "passage_id": passage, "count": n, "waiting": waiting }))
+        .filter(|(_, n, _)| *n > 0)
+        .map(|(passage, n, _)| json!({ "passage_id": passage, "count": n }))
         .collect();
-    Ok(axum::Json(json!({ "items": items, "next_cursor": null })))
+    // Where others' notes wait behind "my reading first", and how many: not shown, but the
+    // reader may reveal them.
+    let waiting: serde_json::Map<String, Value> = counts
+        .iter()
+        .filter(|(_, _, waiting)| *waiting > 0)
+        .map(|(passage, _, waiting)| (passage.clone(), json!(waiting)))
+        .collect();
+    Ok(axum::Json(
+        json!({ "items": items, "next_cursor": null, "waiting": waiting }),
+    ))
 }
 
 /// "Show me the others' notes here": lifts my-reading-first for one passage.

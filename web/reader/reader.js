@@ -305,7 +305,7 @@ class Reader {
   async fetchWaiting() {
     if (!this.user) return new Set();
     const counts = await api(`/api/books/${this.bookId}/annotations/counts?chapter=${this.chapter}`);
-    return new Set(counts.items.filter((c) => c.waiting > 0).map((c) => c.passage_id));
+    return new Set(Object.keys(counts.waiting ?? {}));
   }
 
   // Only the latest of overlapping reloads (quick changes of the choice) is shown.
