@@ -380,16 +380,17 @@ impl Store {
         let mut sql = Sql::default();
         let book = sql.arg(book.to_string());
         let shown = Shown::new(&mut sql, viewer, &book, Scope::Margin(margin));
-        // What the margin would show without "my reading first", split by whether it waits.
-        let waits = format!("NOT {}", shown.reading_first("s"));
+        // What the margin would show without "my reading first", split by whether it passes.
+        // (A NULL — an authorless note — does not pass, as in the listing's WHERE.)
+        let passes = shown.reading_first("s");
         let shown = shown.without_reading_first().condition("s", &book);
         let mut scope = format!("s.book_id = {book}");
         if let Some(chapter) = chapter {
             scope.push_str(&format!(" AND s.chapter = {}", sql.arg(chapter)));
         }
         sql.text = format!(
-            "SELECT s.passage_id, SUM(CASE WHEN {waits} THEN 0 ELSE 1 END) AS n, \
-                    SUM(CASE WHEN {waits} THEN 1 ELSE 0 END) AS waiting \
+            "SELECT s.passage_id, SUM(CASE WHEN {passes} THEN 1 ELSE 0 END) AS n, \
+                    SUM(CASE WHEN {passes} THEN 0 ELSE 1 END) AS waiting \
              FROM annotations s WHERE {scope} AND {shown} \
              GROUP BY s.passage_id ORDER BY s.passage_id"
         );
