@@ -272,11 +272,6 @@ pub struct Policy<'a> {
     pub keep_passages: bool,
 }
 
-/// Sanitizes the children of `root` (an HTML element) in place.
-pub fn sanitize_tree(root: &Handle, policy: &Policy) {
-    sanitize_children(root, policy);
-}
-
 /// What happens to an element.
 enum Action {
     Keep,
@@ -286,7 +281,8 @@ enum Action {
     Pre,
 }
 
-fn sanitize_children(parent: &Handle, policy: &Policy) {
+/// Sanitizes the children of `parent` (a tree's root, or an element kept) in place.
+pub fn sanitize_tree(parent: &Handle, policy: &Policy) {
     let parent_name = element_name(parent).cloned();
     let mut i = 0;
     loop {
@@ -305,7 +301,7 @@ fn sanitize_children(parent: &Handle, policy: &Policy) {
                         parent.children.borrow_mut().remove(i);
                         continue;
                     }
-                    sanitize_children(&child, policy);
+                    sanitize_tree(&child, policy);
                 }
                 i += 1;
             }
@@ -446,7 +442,7 @@ fn sanitize_element(el: &Handle, name: &QualName, policy: &Policy) -> bool {
         } else if attr_name == "style" {
             Some(css::sanitize_declarations(&value, policy.from, policy.book))
                 .filter(|s| !s.trim().is_empty())
-        } else if contains_url_function(&value) {
+        } else if may_hold_css_url(&value) {
             // SVG presentation attributes (`fill`, `filter`, `mask`...) take CSS values.
             css::sanitize_value(&value, policy.from, policy.book)
         } else {
@@ -534,7 +530,8 @@ fn is_script_value(value: &str) -> bool {
     SCRIPT_VALUES.iter().any(|s| squeezed.contains(s))
 }
 
-fn contains_url_function(value: &str) -> bool {
+/// Whether a value could be CSS that fetches: a `url(`, or a CSS escape that could spell one.
+fn may_hold_css_url(value: &str) -> bool {
     value.to_ascii_lowercase().contains("url(") || value.contains('\\')
 }
 
@@ -590,7 +587,7 @@ fn srcset(policy: &Policy, value: &str) -> Option<String> {
 }
 
 /// The text of every text node below `node`, in order.
-pub fn text_content(node: &Handle) -> String {
+fn text_content(node: &Handle) -> String {
     let mut out = String::new();
     let mut stack = vec![node.clone()];
     while let Some(node) = stack.pop() {
