@@ -267,3 +267,14 @@ export function writeNote(client, bookId, passage, { body, audience = 'private',
     book_id: bookId, passage_id: passage.id, start: 0, end: [...exact].length, exact, body, audience,
   });
 }
+
+// Reads `read()` until `done(value)` holds or `timeout` ms have passed, and returns the last
+// value, for state the page saves in the background; the caller still asserts on it.
+export async function settled(read, done, { timeout = 10000 } = {}) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > until) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -36,11 +36,11 @@ test('hide and unhide a reported note; name a facilitator; hand the group over a
   const report = reports.getByRole('article', { name: 'Report by Cleo' });
   await report.getByText('Not about the book').waitFor();
   await report.getByText('An off-topic rant').waitFor();
-  await report.getByRole('button', { name: 'Hide note' }).click();
+  await report.getByRole('button', { name: 'Hide note', exact: true }).click();
   await report.getByRole('button', { name: 'Unhide note' }).waitFor();
   assert.equal(await visibleToCleo(), false, 'a hidden note leaves the members’ margins');
   await report.getByRole('button', { name: 'Unhide note' }).click();
-  await report.getByRole('button', { name: 'Hide note' }).waitFor();
+  await report.getByRole('button', { name: 'Hide note', exact: true }).waitFor();
   assert.equal(await visibleToCleo(), true);
 
   // The owner makes a member facilitator from the members list.

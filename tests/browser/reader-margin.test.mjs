@@ -3,7 +3,7 @@
 // anything to an outsider. Then threads, muting, and `My reading first`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, newPage, signIn } from './helpers.mjs';
+import { setup, newPage, signIn, settled } from './helpers.mjs';
 import { studyGroup, longPassage, openChapter, dragSelect, margin } from './reader-fixtures.mjs';
 
 async function twoReaders(database) {
@@ -232,15 +232,16 @@ test('For all books: off, the choice is this book’s override; on again, the ac
     assert.equal(await forAll.isChecked(), true, 'no override at first');
     await forAll.uncheck();
     await bobMargin.getByRole('radio', { name: 'None' }).check();
-    await bob.waitForLoadState('networkidle');
-    let preferences = await people.bob.api.get('/api/me/preferences');
+    // The choice is saved in the background: read until the save has landed (or time is up).
+    let preferences = await settled(() => people.bob.api.get('/api/me/preferences'),
+      (p) => p.books[people.bookId]?.margin === 'none');
     assert.equal(preferences.margin, 'groups', 'the account keeps its default');
     assert.equal(preferences.books[people.bookId].margin, 'none');
 
     await forAll.check();
     await bobMargin.getByRole('radio', { name: 'Everyone' }).check();
-    await bob.waitForLoadState('networkidle');
-    preferences = await people.bob.api.get('/api/me/preferences');
+    preferences = await settled(() => people.bob.api.get('/api/me/preferences'),
+      (p) => p.margin === 'everyone');
     assert.equal(preferences.books[people.bookId], undefined, 'the override is gone');
     assert.equal(preferences.margin, 'everyone');
   } finally {
