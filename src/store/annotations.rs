@@ -12,7 +12,7 @@ use super::visibility::{
     annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
     reading_first_filter, thread_open_below, tombstone_stands,
 };
-use super::{Db, Sql, Store, now_micros};
+use super::{Sql, Store, now_micros};
 use crate::{bind_all, with_db};
 
 /// Who may read a note, as its author chose.
@@ -116,7 +116,7 @@ pub enum Scope {
 }
 
 /// One note as a listing reads it: a row from PostgreSQL, or on SQLite an array of these
-/// fields in this order ([`FIELDS`]) within one JSON value per page ([`sqlite_page`]).
+/// fields in this order ([`FIELDS`]) within one JSON value per page ([`json_page`]).
 #[derive(Debug, Clone, sqlx::FromRow, Deserialize)]
 pub struct AnnotationRow {
     pub id: String,
@@ -359,13 +359,13 @@ impl Store {
              FROM annotations s WHERE {} ORDER BY {order} LIMIT {limit}",
             conditions.join(" AND ")
         );
-        match &self.db {
-            Db::Sqlite(pool) => sqlite_page(pool, sql, filter.order).await,
-            Db::Postgres(pool) => {
-                bind_all!(sqlx::query_as(&sql.text), sql)
-                    .fetch_all(pool)
-                    .await
+        match self.dialect.json_page(&sql.text, FIELDS) {
+            Some(text) => {
+                sql.text = text;
+                let page: String = self.db.scalar(sql).await?;
+                json_page(&page, filter.order)
             }
+            None => self.db.fetch_all(sql).await,
         }
     }
 
@@ -606,20 +606,11 @@ impl Store {
 /// rows over its protocol, where the same aggregate costs more than it saves; BENCHMARKS.md,
 /// "Annotations").
 /// An aggregate keeps no order of its own, so the page is put back in the listing's.
-async fn sqlite_page(
-    pool: &sqlx::SqlitePool,
-    mut sql: Sql,
-    order: Order,
-) -> sqlx::Result<Vec<AnnotationRow>> {
-    sql.text = format!(
-        "SELECT json_group_array(json_array({FIELDS})) FROM ({}) s",
-        sql.text
-    );
-    let page: String = bind_all!(sqlx::query_scalar(&sql.text), sql)
-        .fetch_one(pool)
-        .await?;
+/// A page of rows decoded from one JSON array of [`FIELDS`], put back in the page's order
+/// (JSON aggregation does not keep it).
+fn json_page(page: &str, order: Order) -> sqlx::Result<Vec<AnnotationRow>> {
     let mut rows: Vec<AnnotationRow> =
-        serde_json::from_str(&page).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        serde_json::from_str(page).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     match order {
         Order::Newest => {
             rows.sort_unstable_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)))

@@ -7,13 +7,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::Connection;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 pub mod account;
 pub mod annotations;
 pub mod attempts;
 pub mod books;
+mod db;
+mod dialect;
 mod group_commit;
 pub mod groups;
 pub mod moderation;
@@ -29,12 +31,8 @@ pub mod user_admin;
 pub mod users;
 pub mod visibility;
 
-/// A connection pool on one of the supported databases.
-#[derive(Clone, Debug)]
-pub enum Db {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
+pub use db::{Bind, Db, Sql, Tx};
+use dialect::Dialect;
 
 /// Runs `$body` with `$pool` bound to the concrete pool, so one query text serves both databases.
 #[macro_export]
@@ -51,6 +49,7 @@ macro_rules! with_db {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub db: Db,
+    dialect: &'static dyn Dialect,
     notes: group_commit::NoteWriter,
 }
 
@@ -109,17 +108,18 @@ impl Store {
         } else {
             anyhow::bail!("unsupported database URL {url:?}: use sqlite://… or postgres://…");
         };
+        let dialect: &'static dyn Dialect = match db {
+            Db::Sqlite(_) => &dialect::Sqlite,
+            Db::Postgres(_) => &dialect::Postgres,
+        };
         let notes = group_commit::NoteWriter::start(db.clone());
-        Ok(Self { db, notes })
+        Ok(Self { db, dialect, notes })
     }
 
     /// Applies pending migrations, then brings books stored by an earlier importer up to date
     /// ([`refresh`]); running it again is a no-op.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match &self.db {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
-        }
+        self.db.migrate().await?;
         sessions::SessionBackend::new(&self.db).migrate().await?;
         let refreshed = self.refresh_stored_books().await?;
         if refreshed > 0 {
@@ -133,14 +133,11 @@ impl Store {
 
     /// Answers whether the database responds.
     pub async fn ping(&self) -> sqlx::Result<()> {
-        with_db!(&self.db, |pool| sqlx::query("SELECT 1")
-            .execute(pool)
-            .await
-            .map(|_| ()))
+        self.db.ping().await
     }
 
     pub async fn close(&self) {
-        with_db!(&self.db, |pool| pool.close().await)
+        self.db.close().await
     }
 }
 
@@ -161,53 +158,6 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-/// A value bound to a placeholder of a query assembled at run time.
-#[derive(Debug, Clone)]
-pub enum Bind {
-    Text(String),
-    Int(i64),
-    Bool(bool),
-}
-
-/// A query text with its binds, for queries whose shape depends on the request (filters,
-/// orderings). [`Sql::arg`] adds a bind and returns its `$n` placeholder.
-#[derive(Debug, Default)]
-pub struct Sql {
-    pub text: String,
-    pub binds: Vec<Bind>,
-}
-
-impl Sql {
-    pub fn arg(&mut self, value: impl Into<Bind>) -> String {
-        self.binds.push(value.into());
-        format!("${}", self.binds.len())
-    }
-}
-
-impl From<String> for Bind {
-    fn from(text: String) -> Self {
-        Bind::Text(text)
-    }
-}
-
-impl From<&str> for Bind {
-    fn from(text: &str) -> Self {
-        Bind::Text(text.to_owned())
-    }
-}
-
-impl From<i64> for Bind {
-    fn from(n: i64) -> Self {
-        Bind::Int(n)
-    }
-}
-
-impl From<bool> for Bind {
-    fn from(b: bool) -> Self {
-        Bind::Bool(b)
-    }
-}
-
 /// Binds every value of `$sql` to the query `$query` (a macro: each database's query type differs).
 #[macro_export]
 macro_rules! bind_all {
@@ -218,6 +168,7 @@ macro_rules! bind_all {
                 $crate::store::Bind::Text(text) => query.bind(text.clone()),
                 $crate::store::Bind::Int(n) => query.bind(*n),
                 $crate::store::Bind::Bool(b) => query.bind(*b),
+                $crate::store::Bind::Bytes(b) => query.bind(b.clone()),
             };
         }
         query
