@@ -13,7 +13,6 @@ use super::visibility::{
     reading_first_filter, thread_open_below, tombstone_stands,
 };
 use super::{Sql, Store, now_micros};
-use crate::{bind_all, with_db};
 
 /// Who may read a note, as its author chose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -394,9 +393,7 @@ impl Store {
              FROM annotations s WHERE {scope} AND {shown} \
              GROUP BY s.passage_id ORDER BY s.passage_id"
         );
-        with_db!(&self.db, |pool| bind_all!(sqlx::query_as(&sql.text), sql)
-            .fetch_all(pool)
-            .await)
+        self.db.fetch_all(sql).await
     }
 
     /// One annotation by id, if the viewer may read it (the rule with its exception for
@@ -445,10 +442,10 @@ impl Store {
     /// The book an annotation is on, whoever may see it (for routing a lookup only).
     async fn annotation_book(&self, id: Uuid) -> sqlx::Result<Option<Uuid>> {
         let sql = "SELECT book_id FROM annotations WHERE id = $1";
-        let book: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await)?;
+        let book: Option<String> = self
+            .db
+            .scalar_optional(Sql::new(sql).bind(id.to_string()))
+            .await?;
         Ok(book.and_then(|book| book.parse().ok()))
     }
 
@@ -507,63 +504,52 @@ impl Store {
             sql.arg(id.to_string())
         );
         let tags = edit.tags.clone();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            bind_all!(sqlx::query(&sql.text), sql)
-                .execute(&mut *tx)
-                .await?;
-            if let Some(tags) = &tags {
-                sqlx::query("DELETE FROM annotation_tags WHERE annotation_id = $1")
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                for tag in tags {
-                    sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
+        let mut tx = self.db.begin().await?;
+        tx.execute(sql).await?;
+        if let Some(tags) = &tags {
+            tx.execute(
+                Sql::new("DELETE FROM annotation_tags WHERE annotation_id = $1")
+                    .bind(id.to_string()),
+            )
+            .await?;
+            for tag in tags {
+                tx.execute(
+                    Sql::new("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
                         .bind(id.to_string())
-                        .bind(tag)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                        .bind(tag),
+                )
+                .await?;
             }
-            tx.commit().await
         }
-        .await)
+        tx.commit().await
     }
 
     /// Deletes a note; one with replies becomes a tombstone that keeps no words of its author
     /// and names nobody, so the thread stays together.
     pub async fn delete_annotation(&self, id: Uuid) -> sqlx::Result<()> {
         let id = id.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            let replies: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM annotations WHERE reply_to = $1")
-                    .bind(&id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if replies > 0 {
-                sqlx::query(
+        let mut tx = self.db.begin().await?;
+        let replies: i64 = tx
+            .scalar(Sql::new("SELECT COUNT(*) FROM annotations WHERE reply_to = $1").bind(&id))
+            .await?;
+        if replies > 0 {
+            tx.execute(
+                Sql::new(
                     "UPDATE annotations SET deleted = TRUE, body = NULL, body_html = NULL,
                          tags = '[]', color = NULL, author_id = NULL, anonymous = TRUE,
                          updated_at = $2 WHERE id = $1",
                 )
                 .bind(&id)
-                .bind(now_micros())
-                .execute(&mut *tx)
+                .bind(now_micros()),
+            )
+            .await?;
+            tx.execute(Sql::new("DELETE FROM annotation_tags WHERE annotation_id = $1").bind(&id))
                 .await?;
-                sqlx::query("DELETE FROM annotation_tags WHERE annotation_id = $1")
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-            } else {
-                sqlx::query("DELETE FROM annotations WHERE id = $1")
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await
+        } else {
+            tx.execute(Sql::new("DELETE FROM annotations WHERE id = $1").bind(&id))
+                .await?;
         }
-        .await)
+        tx.commit().await
     }
 
     /// Whether `user` has a note of their own on a passage, or has revealed it.
@@ -577,12 +563,15 @@ impl Store {
                 (SELECT COUNT(*) FROM annotations WHERE author_id = $1 AND book_id = $2
                      AND passage_id = $3 AND deleted = FALSE)
               + (SELECT COUNT(*) FROM reveals WHERE user_id = $1 AND book_id = $2 AND passage_id = $3)";
-        let n: i64 = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(user.to_string())
-            .bind(book.to_string())
-            .bind(passage)
-            .fetch_one(pool)
-            .await)?;
+        let n: i64 = self
+            .db
+            .scalar(
+                Sql::new(sql)
+                    .bind(user.to_string())
+                    .bind(book.to_string())
+                    .bind(passage),
+            )
+            .await?;
         Ok(n > 0)
     }
 
@@ -590,13 +579,15 @@ impl Store {
     pub async fn reveal_passage(&self, user: Uuid, book: Uuid, passage: &str) -> sqlx::Result<()> {
         let sql = "INSERT INTO reveals (user_id, book_id, passage_id) VALUES ($1, $2, $3)
                    ON CONFLICT DO NOTHING";
-        with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(user.to_string())
-            .bind(book.to_string())
-            .bind(passage)
-            .execute(pool)
+        self.db
+            .execute(
+                Sql::new(sql)
+                    .bind(user.to_string())
+                    .bind(book.to_string())
+                    .bind(passage),
+            )
             .await
-            .map(|_| ()))
+            .map(|_| ())
     }
 }
 
