@@ -36,16 +36,12 @@ async fn export(
         let book = id.parse().map_err(anyhow::Error::from)?;
         let mut notes = Vec::new();
         let mut filter = ListFilter {
-            mine: true,
             order: Order::Reading,
             limit: MAX_LIMIT,
             ..ListFilter::default()
         };
         loop {
-            let rows = state
-                .store
-                .annotations(Some(&user), book, &filter, Scope::Rule)
-                .await?;
+            let rows = state.store.own_notes(&user, book, &filter).await?;
             notes.extend(
                 rows.iter()
                     .map(|row| json!(annotation_json(row, Some(&user)))),

@@ -4,6 +4,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::store::visibility::ReadError;
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -57,6 +59,16 @@ impl From<sqlx::Error> for ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error; it has been logged",
         )
+    }
+}
+
+/// A read the visibility rule refuses is a 404, like a book that does not exist.
+impl From<ReadError> for ApiError {
+    fn from(err: ReadError) -> Self {
+        match err {
+            ReadError::NotReadable => Self::not_found("book"),
+            ReadError::Db(err) => err.into(),
+        }
     }
 }
 

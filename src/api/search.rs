@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::annotations::{annotation_json, asked_margin};
-use super::books::readable_book;
 use super::error::{ApiError, ApiResult};
 use super::extract::{MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
@@ -56,14 +55,17 @@ async fn search(
         )));
     }
     let margin = asked_margin(query.margin.as_deref(), viewer.as_ref())?;
-    // Passages do not go through the annotations' rule: the book is checked first.
-    readable_book(&state, book, viewer.as_ref()).await?;
-
     let limit = pagination::limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;
     let hits = state
         .store
-        .search_passages(book, &search_terms(q), after, pagination::rows_for(limit))
+        .search_passages(
+            viewer.as_ref(),
+            book,
+            &search_terms(q),
+            after,
+            pagination::rows_for(limit),
+        )
         .await?;
     let passages = page(
         &hits,
@@ -89,7 +91,7 @@ async fn search(
     };
     let rows = state
         .store
-        .annotations(viewer.as_ref(), book, &filter, Scope::Margin(margin))
+        .margin(viewer.as_ref(), book, &filter, margin)
         .await?;
     let annotations = page(
         &rows,

@@ -9,7 +9,7 @@ use super::group_commit::NoteRow;
 use super::preferences::stored_preference;
 use super::users::User;
 use super::visibility::{
-    annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
+    ReadError, annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
     reading_first_filter, thread_open_below, tombstone_stands,
 };
 use super::{Sql, Store, now_micros};
@@ -274,10 +274,45 @@ pub struct AnnotationEdit {
 }
 
 impl Store {
+    /// A page of the margin `viewer` reads on `book`: the notes the rule lets them see, after
+    /// their margin choice. [`ReadError::NotReadable`] when they may not read the book.
+    pub async fn margin(
+        &self,
+        viewer: Option<&User>,
+        book: Uuid,
+        filter: &ListFilter,
+        margin: ReaderMargin,
+    ) -> Result<Vec<AnnotationRow>, ReadError> {
+        let rows = self
+            .annotations(viewer, book, filter, Scope::Margin(margin))
+            .await?;
+        // Notes on a page prove the book readable (the rule asks it of each); no notes do not.
+        if rows.is_empty() {
+            self.ensure_readable(viewer, book).await?;
+        }
+        Ok(rows)
+    }
+
+    /// A page of `author`'s own notes on `book`, wherever they are shared and whether or not
+    /// the book is still readable to them (DESIGN.md's exception for authors), for an export.
+    pub async fn own_notes(
+        &self,
+        author: &User,
+        book: Uuid,
+        filter: &ListFilter,
+    ) -> sqlx::Result<Vec<AnnotationRow>> {
+        let filter = ListFilter {
+            mine: true,
+            ..filter.clone()
+        };
+        self.annotations(Some(author), book, &filter, Scope::Rule)
+            .await
+    }
+
     /// The annotations on `book` that `viewer` may see in `scope`. A listing's page is empty
     /// when the viewer may not read the book: the rule asks that of every note but the
     /// author's own, which a listing asks too.
-    pub async fn annotations(
+    async fn annotations(
         &self,
         viewer: Option<&User>,
         book: Uuid,
@@ -369,13 +404,15 @@ impl Store {
     }
 
     /// How many notes the viewer's margin shows on each passage of a chapter.
+    /// [`ReadError::NotReadable`] when they may not read the book.
     pub async fn annotation_counts(
         &self,
         viewer: Option<&User>,
         book: Uuid,
         chapter: Option<i64>,
         margin: ReaderMargin,
-    ) -> sqlx::Result<Vec<(String, i64, i64)>> {
+    ) -> Result<Vec<(String, i64, i64)>, ReadError> {
+        let book_id = book;
         let mut sql = Sql::default();
         let book = sql.arg(book.to_string());
         let shown = Shown::new(&mut sql, viewer, &book, Scope::Margin(margin));
@@ -393,7 +430,12 @@ impl Store {
              FROM annotations s WHERE {scope} AND {shown} \
              GROUP BY s.passage_id ORDER BY s.passage_id"
         );
-        self.db.fetch_all(sql).await
+        let counts: Vec<(String, i64, i64)> = self.db.fetch_all(sql).await?;
+        // As for a listing: counts come only from notes on a readable book.
+        if counts.is_empty() {
+            self.ensure_readable(viewer, book_id).await?;
+        }
+        Ok(counts)
     }
 
     /// One annotation by id, if the viewer may read it (the rule with its exception for

@@ -5,6 +5,8 @@
 use uuid::Uuid;
 
 use super::Store;
+use super::users::User;
+use super::visibility::ReadError;
 
 /// Marks the start and end of a match in a raw snippet. Passage text is plain text from
 /// XHTML, where these control characters cannot occur, so they cannot be confused with it;
@@ -39,21 +41,24 @@ pub fn search_terms(query: &str) -> Vec<String> {
 
 impl Store {
     /// Passages of `book` containing every term, in reading order after the
-    /// `(chapter, ordinal)` cursor. The caller checks that the reader may read the book.
+    /// `(chapter, ordinal)` cursor; [`ReadError::NotReadable`] when `viewer` may not read the
+    /// book (passages have no rule of their own: the book's decides).
     pub async fn search_passages(
         &self,
+        viewer: Option<&User>,
         book: Uuid,
         terms: &[String],
         after: Option<(i64, i64)>,
         limit: i64,
-    ) -> sqlx::Result<Vec<PassageHit>> {
+    ) -> Result<Vec<PassageHit>, ReadError> {
+        self.ensure_readable(viewer, book).await?;
         if terms.is_empty() {
             return Ok(Vec::new());
         }
         let sql = self
             .dialect
             .passage_search(book, terms, after.unwrap_or((-1, -1)), limit);
-        self.db.fetch_all(sql).await
+        Ok(self.db.fetch_all(sql).await?)
     }
 }
 
