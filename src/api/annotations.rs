@@ -14,20 +14,18 @@ use super::books::readable_book;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
+use crate::anchor::{self, Anchor, Selectors};
 use crate::app::AppState;
 use crate::store::annotations::{
     AnnotationEdit, AnnotationRow, Audience, ListFilter, MarginMode, NewAnnotation, Order,
     ReaderMargin, Scope, cursor_of,
 };
-use crate::store::books::PassageRow;
 use crate::store::rfc3339;
 use crate::store::users::User;
 
 const MOTIVATIONS: [&str; 4] = ["highlighting", "commenting", "replying", "bookmarking"];
 const MAX_BODY_CHARS: usize = 20_000;
 const MAX_TAGS: usize = 20;
-/// Characters of context kept on each side of a quote, for re-anchoring.
-const CONTEXT_CHARS: usize = 32;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -190,20 +188,6 @@ struct CreateRequest {
     motivation: Option<String>,
 }
 
-/// Where a note sits: validated against the passage's normalized text.
-#[derive(Clone)]
-pub struct Anchor {
-    pub passage_id: String,
-    pub chapter: i64,
-    pub ordinal: i64,
-    pub start: i64,
-    pub end: i64,
-    pub exact: String,
-    pub prefix: String,
-    pub suffix: String,
-    pub cfi: String,
-}
-
 async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -312,8 +296,7 @@ async fn create(
         .into_response())
 }
 
-/// Checks the range against the passage's normalized text (offsets in code points, as the
-/// W3C TextPositionSelector counts) and derives prefix, suffix and a CFI.
+/// The anchor a new note asks for, checked against the passage it names.
 async fn validate_anchor(state: &AppState, book: Uuid, req: &CreateRequest) -> ApiResult<Anchor> {
     let passage_id = req
         .passage_id
@@ -326,70 +309,14 @@ async fn validate_anchor(state: &AppState, book: Uuid, req: &CreateRequest) -> A
         .ok_or_else(|| {
             ApiError::bad_request(format!("passage {passage_id:?} is not in this book"))
         })?;
-    let length = passage.text.chars().count() as i64;
-    let (start, end) = match (req.start, req.end) {
-        (Some(start), Some(end)) => (start, end),
-        _ => return Err(ApiError::bad_request("start and end are required")),
+    let selectors = Selectors {
+        start: req.start,
+        end: req.end,
+        exact: req.exact.as_deref(),
+        prefix: req.prefix.as_deref(),
+        suffix: req.suffix.as_deref(),
     };
-    if !(0 <= start && start < end && end <= length) {
-        return Err(ApiError::bad_request(format!(
-            "the range {start}..{end} must satisfy 0 <= start < end <= {length} (the passage's length in code points)"
-        )));
-    }
-    let anchor = anchor_in(passage, start, end);
-    if req.exact.as_deref() != Some(anchor.exact.as_str()) {
-        return Err(ApiError::bad_request(format!(
-            "exact must be the passage text from {start} to {end}: {:?}",
-            anchor.exact
-        )));
-    }
-    // A client's context must agree with the text (it may send less of it, not other text).
-    if req
-        .prefix
-        .as_deref()
-        .is_some_and(|p| !anchor.prefix.ends_with(p))
-    {
-        return Err(ApiError::bad_request(format!(
-            "prefix must be the text before the quote: {:?}",
-            anchor.prefix
-        )));
-    }
-    if req
-        .suffix
-        .as_deref()
-        .is_some_and(|s| !anchor.suffix.starts_with(s))
-    {
-        return Err(ApiError::bad_request(format!(
-            "suffix must be the text after the quote: {:?}",
-            anchor.suffix
-        )));
-    }
-    Ok(anchor)
-}
-
-/// The anchor of code points `start..end` of the passage's text, a range the caller has
-/// checked: the quote, a little context either side, and a CFI.
-pub fn anchor_in(passage: PassageRow, start: i64, end: i64) -> Anchor {
-    let chars: Vec<char> = passage.text.chars().collect();
-    let length = chars.len() as i64;
-    let slice = |from: i64, to: i64| chars[from as usize..to as usize].iter().collect::<String>();
-    // Offsets count the passage's normalized text; the CFI names the passage element and the
-    // range within its text.
-    let element = passage
-        .cfi
-        .trim_start_matches("epubcfi(")
-        .trim_end_matches(')');
-    Anchor {
-        cfi: format!("epubcfi({element},/1:{start},/1:{end})"),
-        exact: slice(start, end),
-        prefix: slice((start - CONTEXT_CHARS as i64).max(0), start),
-        suffix: slice(end, (end + CONTEXT_CHARS as i64).min(length)),
-        passage_id: passage.id,
-        chapter: passage.chapter,
-        ordinal: passage.ordinal,
-        start,
-        end,
-    }
+    anchor::validate(passage, &selectors).map_err(|err| ApiError::bad_request(err.to_string()))
 }
 
 /// A group audience needs the author to be a member now.
