@@ -16,7 +16,7 @@ use super::pagination::MAX_LIMIT;
 use crate::app::AppState;
 use crate::client_addr::ClientIp;
 use crate::store::account::SharedNotes;
-use crate::store::annotations::{ListFilter, Order, Scope, cursor_of};
+use crate::store::annotations::{ListFilter, Order, cursor_of};
 use crate::store::{now_micros, rfc3339};
 
 /// Routes under `/api/me`.

@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
-use crate::store::annotations::{AnnotationRow, ListFilter, Order, Scope, cursor_of};
+use crate::store::annotations::{AnnotationRow, ListFilter, Order, cursor_of};
 use crate::store::search::{MATCH_END, MATCH_START, search_terms};
 
 const MAX_QUERY_CHARS: usize = 200;

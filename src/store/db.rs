@@ -17,7 +17,7 @@ use sqlx::{Arguments, Connection, Decode, FromRow, PgPool, Postgres, Sqlite, Sql
 
 /// A connection pool on one of the supported databases.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub(crate) enum Db {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }

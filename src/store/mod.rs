@@ -1,7 +1,8 @@
 //! Persistence over sqlx: SQLite (the embedded default) or PostgreSQL, one API for both.
 //!
 //! Each query is written once in SQL both databases accept (`$1` placeholders, TEXT ids,
-//! BIGINT microsecond times) and run through [`with_db!`] on whichever pool is configured.
+//! BIGINT microsecond times) as an [`Sql`] and run through the seam in [`db`]; the few that
+//! differ per database live in [`dialect`].
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,29 +27,20 @@ pub mod refresh;
 pub mod search;
 pub mod sessions;
 pub mod setup;
+pub mod testing;
 pub mod tokens;
 pub mod user_admin;
 pub mod users;
 pub mod visibility;
 
-pub use db::{Bind, Db, Sql, Tx};
+use db::Db;
+pub use db::{Bind, Row, Sql, Tx, Value};
 use dialect::Dialect;
-
-/// Runs `$body` with `$pool` bound to the concrete pool, so one query text serves both databases.
-#[macro_export]
-macro_rules! with_db {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            $crate::store::Db::Sqlite($pool) => $body,
-            $crate::store::Db::Postgres($pool) => $body,
-        }
-    };
-}
 
 /// The storage layer handed to request handlers.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub db: Db,
+    db: Db,
     dialect: &'static dyn Dialect,
     notes: group_commit::NoteWriter,
 }
@@ -120,7 +112,7 @@ impl Store {
     /// ([`refresh`]); running it again is a no-op.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         self.db.migrate().await?;
-        sessions::SessionBackend::new(&self.db).migrate().await?;
+        self.sessions().migrate().await?;
         let refreshed = self.refresh_stored_books().await?;
         if refreshed > 0 {
             tracing::info!(
@@ -134,6 +126,11 @@ impl Store {
     /// Answers whether the database responds.
     pub async fn ping(&self) -> sqlx::Result<()> {
         self.db.ping().await
+    }
+
+    /// The tower-sessions store on this database.
+    pub fn sessions(&self) -> sessions::SessionBackend {
+        sessions::SessionBackend::new(&self.db)
     }
 
     pub async fn close(&self) {
@@ -156,23 +153,6 @@ pub fn rfc3339(micros: i64) -> String {
 /// Whether `err` is a unique-constraint violation (a duplicate name, say).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
-/// Binds every value of `$sql` to the query `$query` (a macro: each database's query type differs).
-#[macro_export]
-macro_rules! bind_all {
-    ($query:expr, $sql:expr) => {{
-        let mut query = $query;
-        for bind in &$sql.binds {
-            query = match bind {
-                $crate::store::Bind::Text(text) => query.bind(text.clone()),
-                $crate::store::Bind::Int(n) => query.bind(*n),
-                $crate::store::Bind::Bool(b) => query.bind(*b),
-                $crate::store::Bind::Bytes(b) => query.bind(b.clone()),
-            };
-        }
-        query
-    }};
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.

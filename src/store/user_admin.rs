@@ -71,7 +71,7 @@ impl Store {
         }
         let row: UserRow = tx
             .fetch_one(
-                Sql::new(&format!(
+                Sql::new(format!(
                     "UPDATE users SET role = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
                 ))
                 .bind(&id)

@@ -7,6 +7,7 @@
 //! stderr; `CI=true` refuses it.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+use scholia::store::Sql;
 use std::io::Write as _;
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -254,10 +255,7 @@ impl TestApp {
     /// Counts rows of `table` (for checking that nothing was written or lost).
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table}");
-        scholia::with_db!(&self.state.store.db, |pool| sqlx::query_scalar(&sql)
-            .fetch_one(pool)
-            .await
-            .unwrap())
+        self.state.store.raw().scalar(Sql::new(sql)).await.unwrap()
     }
 }
 

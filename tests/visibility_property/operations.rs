@@ -2,6 +2,7 @@
 //! operation is applied over HTTP and, at the same time, to the model, which predicts its
 //! status.
 
+use scholia::store::Sql;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -698,14 +699,14 @@ pub async fn apply(world: &mut World, index: usize, op: &Op) -> Check {
             }
             let _ = writeln!(world.log, "    -> hides #{note}");
             let id = model.notes[note].id.clone();
-            scholia::with_db!(&world.app.state.store.db, |pool| sqlx::query(
-                "UPDATE annotations SET hidden = TRUE WHERE id = $1"
-            )
-            .bind(&id)
-            .execute(pool)
-            .await
-            .unwrap()
-            .rows_affected());
+            world
+                .app
+                .state
+                .store
+                .raw()
+                .execute(Sql::new("UPDATE annotations SET hidden = TRUE WHERE id = $1").bind(&id))
+                .await
+                .unwrap();
             world.model.notes[note].hidden = true;
         }
         Op::Mute { user, target } => {
