@@ -19,10 +19,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use scholia::epub::Limits;
 use scholia::import::{ImportOptions, Outcome, import_epub};
-use scholia::store::Store;
-use scholia::store::annotations::{ListFilter, Margin, MarginMode, Order, ReaderMargin, Scope};
+use scholia::store::annotations::{ListFilter, Margin, MarginMode, Order, ReaderMargin};
 use scholia::store::preferences::Preferences;
-use scholia::with_db;
+use scholia::store::{Bind, Sql, Store};
 use uuid::Uuid;
 
 /// One value of a multi-row INSERT.
@@ -33,33 +32,25 @@ enum V {
     Null,
 }
 
-/// Binds every value in `$vals` to `$query`.
-macro_rules! bind_vals {
-    ($query:expr, $vals:expr) => {{
-        let mut query = $query;
-        for v in $vals {
-            query = match v {
-                V::T(t) => query.bind(t.clone()),
-                V::I(n) => query.bind(*n),
-                V::B(b) => query.bind(*b),
-                V::Null => query.bind(None::<String>),
-            };
+impl From<V> for Bind {
+    fn from(v: V) -> Self {
+        match v {
+            V::T(t) => Bind::Text(Some(t)),
+            V::I(n) => Bind::Int(Some(n)),
+            V::B(b) => Bind::Bool(Some(b)),
+            V::Null => Bind::Text(None),
         }
-        query
-    }};
+    }
 }
 
 /// A multi-row `INSERT INTO table (columns) VALUES (...), (...)` with its values.
-struct Insert {
-    text: String,
-    vals: Vec<V>,
-}
+type Insert = Sql;
 
 /// Placeholders are `?` on SQLite: it resolves each named one (`$n`) by walking a list of
 /// all of them, which makes binding a statement of N named placeholders cost N².
 fn insert(table: &str, columns: &[&str], rows: Vec<Vec<V>>) -> Insert {
     let mut text = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    let mut vals = Vec::with_capacity(rows.len() * columns.len());
+    let mut binds = Vec::with_capacity(rows.len() * columns.len());
     for (r, row) in rows.into_iter().enumerate() {
         assert_eq!(row.len(), columns.len());
         if r > 0 {
@@ -70,16 +61,16 @@ fn insert(table: &str, columns: &[&str], rows: Vec<Vec<V>>) -> Insert {
             if c > 0 {
                 text.push_str(", ");
             }
-            vals.push(v);
+            binds.push(Bind::from(v));
             if positional() {
                 text.push('?');
             } else {
-                text.push_str(&format!("${}", vals.len()));
+                text.push_str(&format!("${}", binds.len()));
             }
         }
         text.push(')');
     }
-    Insert { text, vals }
+    Sql { text, binds }
 }
 
 static POSITIONAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -89,28 +80,22 @@ fn positional() -> bool {
 }
 
 /// Runs the statements in one transaction.
-async fn run_all(store: &Store, statements: &[Insert]) -> anyhow::Result<()> {
-    with_db!(&store.db, |pool| {
-        let mut tx = pool.begin().await?;
-        for s in statements {
-            bind_vals!(sqlx::query(&s.text), &s.vals)
-                .execute(&mut *tx)
-                .await
-                .with_context(|| format!("{}…", &s.text[..s.text.len().min(80)]))?;
-        }
-        tx.commit().await?;
-    });
+async fn run_all(store: &Store, statements: Vec<Insert>) -> anyhow::Result<()> {
+    let mut tx = store.raw().begin().await?;
+    for s in statements {
+        let head = s.text[..s.text.len().min(80)].to_owned();
+        tx.execute(s).await.with_context(|| format!("{head}…"))?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
 async fn exec(store: &Store, sql: &str, binds: &[&str]) -> anyhow::Result<()> {
-    with_db!(&store.db, |pool| {
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = q.bind(b.to_string());
-        }
-        q.execute(pool).await?;
-    });
+    let mut query = Sql::new(sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    store.raw().execute(query).await?;
     Ok(())
 }
 
@@ -220,14 +205,13 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     let store = Store::connect(&url).await?;
     store.migrate().await?;
     POSITIONAL.store(
-        matches!(store.db, scholia::store::Db::Sqlite(_)),
+        store.raw().is_sqlite(),
         std::sync::atomic::Ordering::Relaxed,
     );
-    let existing: i64 = with_db!(&store.db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM books"
-    )
-    .fetch_one(pool)
-    .await)?;
+    let existing: i64 = store
+        .raw()
+        .scalar(Sql::new("SELECT COUNT(*) FROM books"))
+        .await?;
     if existing > 0 {
         bail!("{url} already holds books: seed an empty database");
     }
@@ -284,15 +268,18 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     }
     let mut passages: Vec<Vec<Passage>> = Vec::new();
     for book in &books {
-        let rows: Vec<(String, i64, i64, String, String)> = with_db!(&store.db, |pool| {
-            sqlx::query_as(
-                "SELECT id, chapter, ordinal, cfi, text FROM passages WHERE book_id = $1
+        let rows: Vec<(String, i64, i64, String, String)> = {
+            store
+                .raw()
+                .fetch_all(
+                    Sql::new(
+                        "SELECT id, chapter, ordinal, cfi, text FROM passages WHERE book_id = $1
                  ORDER BY chapter, ordinal",
-            )
-            .bind(book.to_string())
-            .fetch_all(pool)
-            .await
-        })?;
+                    )
+                    .bind(book.to_string()),
+                )
+                .await
+        }?;
         passages.push(
             rows.into_iter()
                 .map(|(id, chapter, ordinal, cfi, text)| Passage {
@@ -354,7 +341,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
             rows,
         ));
     }
-    run_all(&store, &statements).await?;
+    run_all(&store, std::mem::take(&mut statements)).await?;
 
     // Groups, and memberships: each reader in 1 to 5 groups (3 on average, ~30 per group).
     let groups: Vec<Uuid> = (0..n_groups).map(|_| Uuid::now_v7()).collect();
@@ -417,7 +404,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
             chunk,
         ));
     }
-    run_all(&store, &statements).await?;
+    run_all(&store, std::mem::take(&mut statements)).await?;
     // A few books are for signed-in readers or for some groups only.
     for (i, book) in books.iter().enumerate().skip(originals.len()) {
         if i % 10 == 3 {
@@ -634,7 +621,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
             let rows: Vec<_> = chunk.by_ref().take(1000).collect();
             statements.push(insert("annotation_tags", &["annotation_id", "tag"], rows));
         }
-        run_all(&store, &statements).await?;
+        run_all(&store, std::mem::take(&mut statements)).await?;
         if done % 200_000 == 0 || done == n_notes {
             eprintln!(
                 "seed: {done} annotations, {:.1}s",
@@ -643,7 +630,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
         }
     }
     eprintln!("seed: {replies} replies, {tagged} tagged");
-    if matches!(store.db, scholia::store::Db::Postgres(_)) {
+    if !store.raw().is_sqlite() {
         // What autovacuum would do shortly after a bulk load.
         exec(&store, "ANALYZE", &[]).await?;
     }
@@ -667,13 +654,14 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     let (_, token) = store.create_token(viewer_id, "benchmark").await?;
     // The chapter to load: the 99th percentile of public books' chapters by notes, so "a
     // chapter with many notes" without being the one book whose whole text is one chapter.
-    let chapters: Vec<(String, i64, i64)> = with_db!(&store.db, |pool| sqlx::query_as(
-        "SELECT a.book_id, a.chapter, COUNT(*) AS n FROM annotations a
+    let chapters: Vec<(String, i64, i64)> = store
+        .raw()
+        .fetch_all(Sql::new(
+            "SELECT a.book_id, a.chapter, COUNT(*) AS n FROM annotations a
          JOIN books b ON b.id = a.book_id WHERE b.access = 'public'
-         GROUP BY a.book_id, a.chapter ORDER BY n, a.book_id, a.chapter"
-    )
-    .fetch_all(pool)
-    .await)?;
+         GROUP BY a.book_id, a.chapter ORDER BY n, a.book_id, a.chapter",
+        ))
+        .await?;
     let at =
         |p: f64| chapters[((chapters.len() as f64 * p) as usize).min(chapters.len() - 1)].clone();
     let (book, chapter, notes) = at(0.99);
@@ -724,16 +712,14 @@ async fn raw(args: &[String]) -> anyhow::Result<()> {
     let mut rows = 0;
     for _ in 0..10 {
         rows = store
-            .annotations(Some(&viewer), book, &filter, Scope::Margin(margin))
+            .margin(Some(&viewer), book, &filter, margin)
             .await?
             .len();
     }
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let got = store
-            .annotations(Some(&viewer), book, &filter, Scope::Margin(margin))
-            .await?;
+        let got = store.margin(Some(&viewer), book, &filter, margin).await?;
         samples.push(t.elapsed());
         std::hint::black_box(got);
     }
@@ -871,51 +857,50 @@ async fn plan(args: &[String]) -> anyhow::Result<()> {
     let sql = std::fs::read_to_string(need(args, "--sql")?)?;
     let (user, book) = (need(args, "--user")?, need(args, "--book")?);
     let chapter: i64 = need(args, "--chapter")?.parse()?;
-    let version: String = with_db!(&store.db, |pool| sqlx::query_scalar(
-        if matches!(store.db, scholia::store::Db::Sqlite(_)) {
+    let version: String = store
+        .raw()
+        .scalar(Sql::new(if store.raw().is_sqlite() {
             "SELECT sqlite_version()"
         } else {
             "SELECT version()"
-        }
-    )
-    .fetch_one(pool)
-    .await)?;
+        }))
+        .await?;
     println!("-- {version}");
-    macro_rules! binds {
-        ($q:expr) => {
-            $q.bind(book.clone())
-                .bind(user.clone())
-                .bind("reader")
-                .bind("groups")
-                .bind(chapter)
-                .bind(50i64)
-        };
-    }
-    match &store.db {
-        scholia::store::Db::Sqlite(pool) => {
-            let rows: Vec<(i64, i64, i64, String)> =
-                binds!(sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}")))
-                    .fetch_all(pool)
-                    .await?;
-            for (id, parent, _, detail) in rows {
-                println!("{id:>4} {parent:>4} {detail}");
-            }
-            for _ in 0..3 {
-                let t = Instant::now();
-                let n = binds!(sqlx::query(&sql)).fetch_all(pool).await?.len();
-                println!(
-                    "-- {n} rows in {:.1} ms",
-                    t.elapsed().as_secs_f64() * 1000.0
-                );
-            }
+    let binds = |text: String| {
+        Sql::new(text)
+            .bind(book.clone())
+            .bind(user.clone())
+            .bind("reader")
+            .bind("groups")
+            .bind(chapter)
+            .bind(50i64)
+    };
+    if store.raw().is_sqlite() {
+        let rows: Vec<(i64, i64, i64, String)> = store
+            .raw()
+            .fetch_all(binds(format!("EXPLAIN QUERY PLAN {sql}")))
+            .await?;
+        for (id, parent, _, detail) in rows {
+            println!("{id:>4} {parent:>4} {detail}");
         }
-        scholia::store::Db::Postgres(pool) => {
-            let rows: Vec<String> = binds!(sqlx::query_scalar(&format!("EXPLAIN ANALYZE {sql}")))
-                .fetch_all(pool)
+        for _ in 0..3 {
+            let t = Instant::now();
+            let n: i64 = store
+                .raw()
+                .scalar(binds(format!("SELECT COUNT(*) FROM ({sql}) q")))
                 .await?;
-            for row in rows {
-                println!("{row}");
-            }
+            println!(
+                "-- {n} rows in {:.1} ms",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    } else {
+        let rows: Vec<String> = store
+            .raw()
+            .scalars(binds(format!("EXPLAIN ANALYZE {sql}")))
+            .await?;
+        for row in rows {
+            println!("{row}");
         }
     }
     Ok(())

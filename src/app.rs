@@ -21,7 +21,6 @@ use crate::auth::PasswordWork;
 use crate::config::Config;
 use crate::security;
 use crate::store::Store;
-use crate::store::sessions::SessionBackend;
 
 pub const SESSION_COOKIE: &str = "scholia_session";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -48,7 +47,7 @@ impl AppState {
 
     /// The whole HTTP application.
     pub fn router(&self) -> Router {
-        let sessions = SessionManagerLayer::new(SessionBackend::new(&self.store.db))
+        let sessions = SessionManagerLayer::new(self.store.sessions())
             .with_name(SESSION_COOKIE)
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
@@ -118,7 +117,10 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()>,
 ) {
     let sweeper = tokio::spawn(
-        SessionBackend::new(&state.store.db).continuously_delete_expired(Duration::from_secs(3600)),
+        state
+            .store
+            .sessions()
+            .continuously_delete_expired(Duration::from_secs(3600)),
     );
     crate::server::serve(listener, state.router(), &state.config, shutdown).await;
     sweeper.abort();

@@ -5,7 +5,7 @@
 
 use uuid::Uuid;
 
-use crate::api::annotations::{Anchor, anchor_in};
+use crate::anchor::{Anchor, anchor_in};
 use crate::auth::{hash_password, random_secret};
 use crate::epub::Limits;
 use crate::import::{ImportOptions, Outcome, import_epub};

@@ -1,5 +1,6 @@
 //! Scholia: collaborative marginalia for e-books.
 
+pub mod anchor;
 pub mod api;
 pub mod app;
 pub mod auth;

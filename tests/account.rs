@@ -6,6 +6,7 @@ mod common;
 
 use common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
+use scholia::store::Sql;
 use serde_json::{Value, json};
 
 both_databases!(
@@ -344,14 +345,10 @@ async fn deletion_anonymizes_shared_notes_and_hands_groups_on(app: TestApp) {
         );
         assert_eq!(note["body"], kept["body"]);
     }
-    let remaining: i64 = scholia::with_db!(&app.state.store.db, |pool| {
-        sqlx::query_scalar(
-        "SELECT COUNT(*) FROM annotations WHERE body IN ('ann''s own thought', 'ann alone in a group')"
-    )
-    .fetch_one(pool)
-    .await
+    let remaining: i64 = {
+        app.state.store.raw().scalar(Sql::new("SELECT COUNT(*) FROM annotations WHERE body IN ('ann''s own thought', 'ann alone in a group')")).await
     .unwrap()
-    });
+    };
     assert_eq!(remaining, 0);
     // Ann's report goes with her account: its reason is her words.
     let queue = send(fay.get(app.url("/api/reports"))).await;

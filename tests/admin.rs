@@ -4,6 +4,7 @@
 mod common;
 
 use common::{TestApp, expect_problem, send};
+use scholia::store::Sql;
 use scholia::store::users::Role;
 use serde_json::{Value, json};
 
@@ -134,12 +135,13 @@ async fn concurrent_demotions_leave_an_admin(app: TestApp) {
             .send()
     };
     let admins = || async {
-        let count: i64 = scholia::with_db!(&app.state.store.db, |pool| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users WHERE role = 'admin'"
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap());
+        let count: i64 = app
+            .state
+            .store
+            .raw()
+            .scalar(Sql::new("SELECT COUNT(*) FROM users WHERE role = 'admin'"))
+            .await
+            .unwrap();
         count
     };
     let mut survivor = app.user_with_role("admin0", Role::Admin).await;

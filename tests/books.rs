@@ -3,6 +3,7 @@
 mod common;
 
 use common::{TestApp, expect_problem};
+use scholia::store::Sql;
 use scholia::store::users::Role;
 use serde_json::{Value, json};
 
@@ -269,13 +270,17 @@ async fn access_levels_hide_books(app: TestApp) {
     // Restrict it to a group the reader is not in, then add them.
     let group = uuid::Uuid::new_v4().to_string();
     let reader_id = reader_user["id"].as_str().unwrap().to_owned();
-    scholia::with_db!(&app.state.store.db, |pool| {
-        sqlx::query("INSERT INTO groups (id, name, created_at) VALUES ($1, 'club', 0)")
-            .bind(&group)
-            .execute(pool)
+    {
+        app.state
+            .store
+            .raw()
+            .execute(
+                Sql::new("INSERT INTO groups (id, name, created_at) VALUES ($1, 'club', 0)")
+                    .bind(&group),
+            )
             .await
             .unwrap();
-    });
+    };
     let patch = librarian
         .patch(app.url(&format!("/api/books/{signed_in}")))
         .json(&serde_json::json!({"access": "groups", "groups": [group]}))
@@ -289,14 +294,12 @@ async fn access_levels_hide_books(app: TestApp) {
         .await
         .unwrap();
     expect_problem(outside, 404).await;
-    scholia::with_db!(&app.state.store.db, |pool| {
-        sqlx::query("INSERT INTO memberships (group_id, user_id, role, joined_at) VALUES ($1, $2, 'member', 0)")
-            .bind(&group)
-            .bind(&reader_id)
-            .execute(pool)
-            .await
+    {
+        app.state.store.raw().execute(Sql::new("INSERT INTO memberships (group_id, user_id, role, joined_at) VALUES ($1, $2, 'member', 0)")
+.bind(&group)
+.bind(&reader_id)).await
             .unwrap();
-    });
+    };
     json(
         reader
             .get(app.url(&format!("/api/books/{signed_in}")))

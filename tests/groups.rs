@@ -5,6 +5,7 @@ mod common;
 
 use common::{TestApp, expect_problem};
 use reqwest::Client;
+use scholia::store::Sql;
 use serde_json::{Value, json};
 
 both_databases!(
@@ -86,14 +87,11 @@ async fn role_of(app: &TestApp, client: &Client, group: &str) -> Value {
 }
 
 async fn execute(app: &TestApp, sql: &str, binds: &[&str]) {
-    scholia::with_db!(&app.state.store.db, |pool| {
-        let mut query = sqlx::query(sql);
-        for bind in binds {
-            query = query.bind(*bind);
-        }
-        query.execute(pool).await.map(|r| r.rows_affected())
-    })
-    .unwrap();
+    let mut query = Sql::new(sql);
+    for bind in binds {
+        query = query.bind(*bind);
+    }
+    app.state.store.raw().execute(query).await.unwrap();
 }
 
 /// A minimal book to hang notes on (the books API is built elsewhere).
@@ -117,36 +115,40 @@ async fn note(app: &TestApp, book: &str, author: &str, group: Option<&str>) -> S
                    start_pos, end_pos, exact, motivation, body, audience, group_id,
                    created_at, updated_at)
                VALUES ($1, $2, $3, 'p1', 0, 0, 0, 4, 'Call', 'commenting', 'a note', $4, $5, 0, 0)";
-    scholia::with_db!(&app.state.store.db, |pool| sqlx::query(sql)
-        .bind(&id)
-        .bind(book)
-        .bind(author)
-        .bind(audience)
-        .bind(group)
-        .execute(pool)
+    app.state
+        .store
+        .raw()
+        .execute(
+            Sql::new(sql)
+                .bind(&id)
+                .bind(book)
+                .bind(author)
+                .bind(audience)
+                .bind(group),
+        )
         .await
-        .map(|r| r.rows_affected()))
-    .unwrap();
+        .unwrap();
     id
 }
 
 /// A note's audience, group and anonymity.
 async fn note_state(app: &TestApp, id: &str) -> (String, Option<String>, bool) {
     let sql = "SELECT audience, group_id, anonymous FROM annotations WHERE id = $1";
-    scholia::with_db!(&app.state.store.db, |pool| sqlx::query_as(sql)
-        .bind(id)
-        .fetch_one(pool)
-        .await)
-    .unwrap()
+    app.state
+        .store
+        .raw()
+        .fetch_one(Sql::new(sql).bind(id))
+        .await
+        .unwrap()
 }
 
 async fn count_notes(app: &TestApp) -> i64 {
-    scholia::with_db!(&app.state.store.db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM annotations"
-    )
-    .fetch_one(pool)
-    .await)
-    .unwrap()
+    app.state
+        .store
+        .raw()
+        .scalar(Sql::new("SELECT COUNT(*) FROM annotations"))
+        .await
+        .unwrap()
 }
 
 async fn create_list_and_get(app: TestApp) {
@@ -802,13 +804,18 @@ async fn deleting_a_group_returns_its_notes_to_their_authors(app: TestApp) {
             ("private".to_owned(), None, false)
         );
     }
-    let authors: i64 = scholia::with_db!(&app.state.store.db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM annotations WHERE author_id = $1 AND audience = 'private'"
-    )
-    .bind(&bob_id)
-    .fetch_one(pool)
-    .await)
-    .unwrap();
+    let authors: i64 = app
+        .state
+        .store
+        .raw()
+        .scalar(
+            Sql::new(
+                "SELECT COUNT(*) FROM annotations WHERE author_id = $1 AND audience = 'private'",
+            )
+            .bind(&bob_id),
+        )
+        .await
+        .unwrap();
     assert_eq!(authors, 3, "bob keeps both group notes and his private one");
     assert_eq!(
         note_state(&app, &elsewhere).await,

@@ -6,6 +6,7 @@ mod tree;
 
 use scholia::app::AppState;
 use scholia::config::Config;
+use scholia::store::Sql;
 use scholia::store::users::Role;
 use serde_json::json;
 
@@ -19,13 +20,11 @@ const NEW_TEXT: &str = "2H2 + O2 ⟶ 2H2O";
 const MUTATION: &str = r#"<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>"#;
 
 async fn sql(app: &TestApp, statement: &str, binds: &[&str]) {
-    scholia::with_db!(&app.state.store.db, |pool| {
-        let mut query = sqlx::query(statement);
-        for bind in binds {
-            query = query.bind(*bind);
-        }
-        query.execute(pool).await.unwrap();
-    });
+    let mut query = Sql::new(statement);
+    for bind in binds {
+        query = query.bind(*bind);
+    }
+    app.state.store.raw().execute(query).await.unwrap();
 }
 
 async fn an_old_book_is_sanitized_again_keeping_its_notes(app: TestApp) {
@@ -61,16 +60,20 @@ async fn an_old_book_is_sanitized_again_keeping_its_notes(app: TestApp) {
         &[&book, &format!("{MUTATION}</div></div>")],
     )
     .await;
-    scholia::with_db!(&app.state.store.db, |pool| sqlx::query(
-        "INSERT INTO resources (book_id, path, media_type, sha256, data)
-         VALUES ($1, 'EPUB/evil.js', 'application/javascript', 'x', $2)"
-    )
-    .bind(&book)
-    .bind(b"alert(1)".to_vec())
-    .execute(pool)
-    .await
-    .map(|_| ())
-    .unwrap());
+    app.state
+        .store
+        .raw()
+        .execute(
+            Sql::new(
+                "INSERT INTO resources (book_id, path, media_type, sha256, data)
+         VALUES ($1, 'EPUB/evil.js', 'application/javascript', 'x', $2)",
+            )
+            .bind(&book)
+            .bind(b"alert(1)".to_vec()),
+        )
+        .await
+        .map(|_| ())
+        .unwrap();
     // A note written then, on "2H2O(water)" (code points 37 to 48).
     let old: Vec<char> = OLD_TEXT.chars().collect();
     let at = OLD_TEXT

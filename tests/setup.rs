@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Backend, TestApp, expect_problem, send};
+use scholia::store::Sql;
 use scholia::store::users::{NewUser, Role};
 use serde_json::{Value, json};
 
@@ -31,12 +32,13 @@ async fn token(app: &TestApp) -> String {
 async fn setup_link_creates_the_first_admin_and_signs_them_in(app: TestApp) {
     let token = token(&app).await;
     // Only the token's SHA-256 is stored.
-    let stored: String = scholia::with_db!(&app.state.store.db, |pool| sqlx::query_scalar(
-        "SELECT token_hash FROM setup_tokens"
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap());
+    let stored: String = app
+        .state
+        .store
+        .raw()
+        .scalar(Sql::new("SELECT token_hash FROM setup_tokens"))
+        .await
+        .unwrap();
     assert_eq!(stored, scholia::store::tokens::hash_token(&token));
     assert_ne!(stored, token);
     assert_eq!(token.len(), 43, "32 bytes in base64url");
@@ -124,14 +126,16 @@ async fn setup_link_expires_and_is_replaced_by_a_newer_one(app: TestApp) {
     let newer_url = app.url(&format!("/api/setup/{newer}"));
     assert_eq!(send(client.get(&newer_url)).await, json!({"valid": true}));
 
-    scholia::with_db!(&app.state.store.db, |pool| sqlx::query(
-        "UPDATE setup_tokens SET expires_at = $1"
-    )
-    .bind(scholia::store::now_micros() - 1)
-    .execute(pool)
-    .await
-    .map(|_| ())
-    .unwrap());
+    app.state
+        .store
+        .raw()
+        .execute(
+            Sql::new("UPDATE setup_tokens SET expires_at = $1")
+                .bind(scholia::store::now_micros() - 1),
+        )
+        .await
+        .map(|_| ())
+        .unwrap();
     expect_problem(client.get(&newer_url).send().await.unwrap(), 404).await;
     let late = client
         .post(&newer_url)

@@ -3,12 +3,12 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::annotations::annotation_json;
+use super::annotations::AnnotationView;
 use super::auth::check_password;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json};
@@ -16,7 +16,8 @@ use super::pagination::MAX_LIMIT;
 use crate::app::AppState;
 use crate::client_addr::ClientIp;
 use crate::store::account::SharedNotes;
-use crate::store::annotations::{ListFilter, Order, Scope, cursor_of};
+use crate::store::annotations::{AnnotationRow, ListFilter, Order, cursor_of};
+use crate::store::users::User;
 use crate::store::{now_micros, rfc3339};
 
 /// Routes under `/api/me`.
@@ -26,44 +27,76 @@ pub fn router() -> Router<AppState> {
         .route("/export", get(export))
 }
 
+/// `GET /api/me/export`: the account and its notes, book by book.
+#[derive(Serialize)]
+struct Export<'a> {
+    exported: String,
+    user: ExportUser<'a>,
+    books: Vec<ExportBook<'a>>,
+}
+
+#[derive(Serialize)]
+struct ExportUser<'a> {
+    id: uuid::Uuid,
+    username: &'a str,
+    display_name: &'a str,
+}
+
+#[derive(Serialize)]
+struct ExportBook<'a> {
+    id: &'a str,
+    title: &'a str,
+    annotations: Vec<AnnotationView<'a>>,
+}
+
 /// Every note I wrote, read through the visibility rule: also on books I can no longer read.
 async fn export(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> ApiResult<axum::Json<Value>> {
-    let mut books = Vec::new();
+) -> ApiResult<Response> {
+    let mut books: Vec<(String, String, Vec<AnnotationRow>)> = Vec::new();
     for (id, title) in state.store.books_with_notes_by(&user).await? {
         let book = id.parse().map_err(anyhow::Error::from)?;
         let mut notes = Vec::new();
         let mut filter = ListFilter {
-            mine: true,
             order: Order::Reading,
             limit: MAX_LIMIT,
             ..ListFilter::default()
         };
         loop {
-            let rows = state
-                .store
-                .annotations(Some(&user), book, &filter, Scope::Rule)
-                .await?;
-            notes.extend(
-                rows.iter()
-                    .map(|row| json!(annotation_json(row, Some(&user)))),
-            );
-            match rows.last() {
-                Some(last) if rows.len() as i64 == filter.limit => {
-                    filter.after = Some(cursor_of(last, Order::Reading));
-                }
-                _ => break,
+            let rows = state.store.own_notes(&user, book, &filter).await?;
+            let full = rows.len() as i64 == filter.limit;
+            filter.after = rows.last().map(|last| cursor_of(last, Order::Reading));
+            notes.extend(rows);
+            if !full {
+                break;
             }
         }
-        books.push(json!({ "id": id, "title": title, "annotations": notes }));
+        books.push((id, title, notes));
     }
-    Ok(axum::Json(json!({
-        "exported": rfc3339(now_micros()),
-        "user": { "id": user.id, "username": user.username, "display_name": user.display_name },
-        "books": books,
-    })))
+    Ok(axum::Json(export_of(&user, &books)).into_response())
+}
+
+fn export_of<'a>(user: &'a User, books: &'a [(String, String, Vec<AnnotationRow>)]) -> Export<'a> {
+    Export {
+        exported: rfc3339(now_micros()),
+        user: ExportUser {
+            id: user.id,
+            username: &user.username,
+            display_name: &user.display_name,
+        },
+        books: books
+            .iter()
+            .map(|(id, title, notes)| ExportBook {
+                id,
+                title,
+                annotations: notes
+                    .iter()
+                    .map(|row| AnnotationView::of(row, Some(user)))
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 #[derive(Deserialize)]

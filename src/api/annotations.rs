@@ -1,33 +1,32 @@
 //! Annotations: create, read, edit, delete; listings, counts and search on a book. Every
 //! answer comes from the store's visibility rule; the margin preference only narrows it.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::books::readable_book;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
-use super::pagination::{self, decode_cursor, page};
+use super::pagination::{self, Page, decode_cursor, page};
+use crate::anchor::{self, Anchor, Selectors};
 use crate::app::AppState;
 use crate::store::annotations::{
     AnnotationEdit, AnnotationRow, Audience, ListFilter, MarginMode, NewAnnotation, Order,
     ReaderMargin, Scope, cursor_of,
 };
-use crate::store::books::PassageRow;
 use crate::store::rfc3339;
 use crate::store::users::User;
 
 const MOTIVATIONS: [&str; 4] = ["highlighting", "commenting", "replying", "bookmarking"];
 const MAX_BODY_CHARS: usize = 20_000;
 const MAX_TAGS: usize = 20;
-/// Characters of context kept on each side of a quote, for re-anchoring.
-const CONTEXT_CHARS: usize = 32;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,7 +45,7 @@ pub fn book_router() -> Router<AppState> {
 /// An annotation as the API shows it to a viewer (the HTTP contract's field names).
 /// Serialized straight from the row: a page of notes is the hottest answer the service gives.
 #[derive(Serialize)]
-pub struct AnnotationJson<'a> {
+pub struct AnnotationView<'a> {
     id: &'a str,
     book_id: &'a str,
     passage_id: &'a str,
@@ -62,9 +61,9 @@ pub struct AnnotationJson<'a> {
     body_html: Option<&'a str>,
     tags: Vec<String>,
     color: Option<&'a str>,
-    audience: AudienceJson,
+    audience: AudienceView,
     reply_to: Option<&'a str>,
-    author: AuthorJson<'a>,
+    author: AuthorView<'a>,
     mine: bool,
     hidden: bool,
     deleted: bool,
@@ -77,75 +76,77 @@ pub struct AnnotationJson<'a> {
 /// `"private"`, `"public"` or `{"group": id}`.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum AudienceJson {
+enum AudienceView {
     Kind(&'static str),
     Group { group: Uuid },
 }
 
 #[derive(Serialize)]
-struct AuthorJson<'a> {
+struct AuthorView<'a> {
     id: Option<&'a str>,
     /// None on a tombstone, which names nobody.
     display_name: Option<&'a str>,
 }
 
-/// An annotation as the API shows it to `viewer`.
-pub fn annotation_json<'a>(row: &'a AnnotationRow, viewer: Option<&'a User>) -> AnnotationJson<'a> {
-    let audience = match row.audience() {
-        Audience::Group(group) => AudienceJson::Group { group },
-        other => AudienceJson::Kind(other.kind()),
-    };
-    let mine = viewer.is_some_and(|v| row.is_by(v));
-    let author = if mine {
-        // An author still knows their own anonymized notes.
-        AuthorJson {
-            id: row.author_id.as_deref(),
-            display_name: viewer.map(|me| me.display_name.as_str()),
+impl<'a> AnnotationView<'a> {
+    /// An annotation as the API shows it to `viewer`.
+    pub fn of(row: &'a AnnotationRow, viewer: Option<&'a User>) -> Self {
+        let audience = match row.audience() {
+            Audience::Group(group) => AudienceView::Group { group },
+            other => AudienceView::Kind(other.kind()),
+        };
+        let mine = viewer.is_some_and(|v| row.is_by(v));
+        let author = if mine {
+            // An author still knows their own anonymized notes.
+            AuthorView {
+                id: row.author_id.as_deref(),
+                display_name: viewer.map(|me| me.display_name.as_str()),
+            }
+        } else if row.deleted {
+            AuthorView {
+                id: None,
+                display_name: None,
+            }
+        } else if row.anonymous || row.author_id.is_none() {
+            AuthorView {
+                id: None,
+                display_name: Some("Anonymous"),
+            }
+        } else {
+            AuthorView {
+                id: row.author_id.as_deref(),
+                display_name: Some(row.author_name.as_deref().unwrap_or_default()),
+            }
+        };
+        // Whether a note was written before its author read others' is the author's to show.
+        let written_blind = row.written_blind && (mine || row.shows_written_blind);
+        AnnotationView {
+            id: &row.id,
+            book_id: &row.book_id,
+            passage_id: &row.passage_id,
+            chapter: row.chapter,
+            start: row.start_pos,
+            end: row.end_pos,
+            exact: &row.exact,
+            prefix: &row.prefix,
+            suffix: &row.suffix,
+            cfi: &row.cfi,
+            motivation: &row.motivation,
+            body: row.body.as_deref(),
+            body_html: row.body_html.as_deref(),
+            tags: row.tags(),
+            color: row.color.as_deref(),
+            audience,
+            reply_to: row.reply_to.as_deref(),
+            author,
+            mine,
+            hidden: row.hidden,
+            deleted: row.deleted,
+            written_blind,
+            replies: row.replies,
+            created: rfc3339(row.created_at),
+            updated: rfc3339(row.updated_at),
         }
-    } else if row.deleted {
-        AuthorJson {
-            id: None,
-            display_name: None,
-        }
-    } else if row.anonymous || row.author_id.is_none() {
-        AuthorJson {
-            id: None,
-            display_name: Some("Anonymous"),
-        }
-    } else {
-        AuthorJson {
-            id: row.author_id.as_deref(),
-            display_name: Some(row.author_name.as_deref().unwrap_or_default()),
-        }
-    };
-    // Whether a note was written before its author read others' is the author's to show.
-    let written_blind = row.written_blind && (mine || row.shows_written_blind);
-    AnnotationJson {
-        id: &row.id,
-        book_id: &row.book_id,
-        passage_id: &row.passage_id,
-        chapter: row.chapter,
-        start: row.start_pos,
-        end: row.end_pos,
-        exact: &row.exact,
-        prefix: &row.prefix,
-        suffix: &row.suffix,
-        cfi: &row.cfi,
-        motivation: &row.motivation,
-        body: row.body.as_deref(),
-        body_html: row.body_html.as_deref(),
-        tags: row.tags(),
-        color: row.color.as_deref(),
-        audience,
-        reply_to: row.reply_to.as_deref(),
-        author,
-        mine,
-        hidden: row.hidden,
-        deleted: row.deleted,
-        written_blind,
-        replies: row.replies,
-        created: rfc3339(row.created_at),
-        updated: rfc3339(row.updated_at),
     }
 }
 
@@ -188,20 +189,6 @@ struct CreateRequest {
     tags: Vec<String>,
     color: Option<String>,
     motivation: Option<String>,
-}
-
-/// Where a note sits: validated against the passage's normalized text.
-#[derive(Clone)]
-pub struct Anchor {
-    pub passage_id: String,
-    pub chapter: i64,
-    pub ordinal: i64,
-    pub start: i64,
-    pub end: i64,
-    pub exact: String,
-    pub prefix: String,
-    pub suffix: String,
-    pub cfi: String,
 }
 
 async fn create(
@@ -307,13 +294,12 @@ async fn create(
         .ok_or_else(|| anyhow::anyhow!("annotation {id} vanished after insert"))?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(annotation_json(&row, Some(&user))),
+        axum::Json(AnnotationView::of(&row, Some(&user))),
     )
         .into_response())
 }
 
-/// Checks the range against the passage's normalized text (offsets in code points, as the
-/// W3C TextPositionSelector counts) and derives prefix, suffix and a CFI.
+/// The anchor a new note asks for, checked against the passage it names.
 async fn validate_anchor(state: &AppState, book: Uuid, req: &CreateRequest) -> ApiResult<Anchor> {
     let passage_id = req
         .passage_id
@@ -326,70 +312,14 @@ async fn validate_anchor(state: &AppState, book: Uuid, req: &CreateRequest) -> A
         .ok_or_else(|| {
             ApiError::bad_request(format!("passage {passage_id:?} is not in this book"))
         })?;
-    let length = passage.text.chars().count() as i64;
-    let (start, end) = match (req.start, req.end) {
-        (Some(start), Some(end)) => (start, end),
-        _ => return Err(ApiError::bad_request("start and end are required")),
+    let selectors = Selectors {
+        start: req.start,
+        end: req.end,
+        exact: req.exact.as_deref(),
+        prefix: req.prefix.as_deref(),
+        suffix: req.suffix.as_deref(),
     };
-    if !(0 <= start && start < end && end <= length) {
-        return Err(ApiError::bad_request(format!(
-            "the range {start}..{end} must satisfy 0 <= start < end <= {length} (the passage's length in code points)"
-        )));
-    }
-    let anchor = anchor_in(passage, start, end);
-    if req.exact.as_deref() != Some(anchor.exact.as_str()) {
-        return Err(ApiError::bad_request(format!(
-            "exact must be the passage text from {start} to {end}: {:?}",
-            anchor.exact
-        )));
-    }
-    // A client's context must agree with the text (it may send less of it, not other text).
-    if req
-        .prefix
-        .as_deref()
-        .is_some_and(|p| !anchor.prefix.ends_with(p))
-    {
-        return Err(ApiError::bad_request(format!(
-            "prefix must be the text before the quote: {:?}",
-            anchor.prefix
-        )));
-    }
-    if req
-        .suffix
-        .as_deref()
-        .is_some_and(|s| !anchor.suffix.starts_with(s))
-    {
-        return Err(ApiError::bad_request(format!(
-            "suffix must be the text after the quote: {:?}",
-            anchor.suffix
-        )));
-    }
-    Ok(anchor)
-}
-
-/// The anchor of code points `start..end` of the passage's text, a range the caller has
-/// checked: the quote, a little context either side, and a CFI.
-pub fn anchor_in(passage: PassageRow, start: i64, end: i64) -> Anchor {
-    let chars: Vec<char> = passage.text.chars().collect();
-    let length = chars.len() as i64;
-    let slice = |from: i64, to: i64| chars[from as usize..to as usize].iter().collect::<String>();
-    // Offsets count the passage's normalized text; the CFI names the passage element and the
-    // range within its text.
-    let element = passage
-        .cfi
-        .trim_start_matches("epubcfi(")
-        .trim_end_matches(')');
-    Anchor {
-        cfi: format!("epubcfi({element},/1:{start},/1:{end})"),
-        exact: slice(start, end),
-        prefix: slice((start - CONTEXT_CHARS as i64).max(0), start),
-        suffix: slice(end, (end + CONTEXT_CHARS as i64).min(length)),
-        passage_id: passage.id,
-        chapter: passage.chapter,
-        ordinal: passage.ordinal,
-        start,
-        end,
-    }
+    anchor::validate(passage, &selectors).map_err(|err| ApiError::bad_request(err.to_string()))
 }
 
 /// A group audience needs the author to be a member now.
@@ -465,7 +395,7 @@ async fn get_one(
         .annotation_in(viewer.as_ref(), id, Scope::Read)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation"))?;
-    Ok(axum::Json(annotation_json(&row, viewer.as_ref())).into_response())
+    Ok(axum::Json(AnnotationView::of(&row, viewer.as_ref())).into_response())
 }
 
 /// The note if the caller wrote it: 404 when they cannot see it (existence must not leak),
@@ -573,7 +503,7 @@ async fn edit(
         .annotation(Some(&user), id)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation"))?;
-    Ok(axum::Json(annotation_json(&row, Some(&user))).into_response())
+    Ok(axum::Json(AnnotationView::of(&row, Some(&user))).into_response())
 }
 
 async fn delete(
@@ -653,16 +583,12 @@ async fn list(
     };
     let rows = state
         .store
-        .annotations(viewer.as_ref(), book, &filter, Scope::Margin(margin))
+        .margin(viewer.as_ref(), book, &filter, margin)
         .await?;
-    if rows.is_empty() {
-        // Notes on a page prove the book readable (the rule asks it of each); no notes do not.
-        readable_book(&state, book, viewer.as_ref()).await?;
-    }
     Ok(axum::Json(page(
         &rows,
         limit,
-        |row| annotation_json(row, viewer.as_ref()),
+        |row| AnnotationView::of(row, viewer.as_ref()),
         |row| cursor_of(row, order),
     ))
     .into_response())
@@ -674,37 +600,52 @@ struct CountQuery {
     margin: Option<String>,
 }
 
+/// The passages with notes shown, each with how many; `waiting` says, by passage id, how
+/// many others' notes wait behind "my reading first": not shown, but the reader may reveal
+/// them.
+#[derive(Serialize)]
+struct Counts<'a> {
+    #[serde(flatten)]
+    shown: Page<PassageCount<'a>>,
+    waiting: BTreeMap<&'a str, i64>,
+}
+
+#[derive(Serialize)]
+struct PassageCount<'a> {
+    passage_id: &'a str,
+    count: i64,
+}
+
 /// `GET /api/books/{id}/annotations/counts`: notes per passage in the caller's margin.
 async fn counts(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     Path(book): Path<Uuid>,
     Query(query): Query<CountQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let margin = asked_margin(query.margin.as_deref(), viewer.as_ref())?;
     let counts = state
         .store
         .annotation_counts(viewer.as_ref(), book, query.chapter, margin)
         .await?;
-    if counts.is_empty() {
-        // As for a listing: counts come only from notes on a readable book.
-        readable_book(&state, book, viewer.as_ref()).await?;
-    }
-    let items: Vec<Value> = counts
+    let items = counts
         .iter()
         .filter(|(_, n, _)| *n > 0)
-        .map(|(passage, n, _)| json!({ "passage_id": passage, "count": n }))
+        .map(|(passage, n, _)| PassageCount {
+            passage_id: passage,
+            count: *n,
+        })
         .collect();
-    // Where others' notes wait behind "my reading first", and how many: not shown, but the
-    // reader may reveal them.
-    let waiting: serde_json::Map<String, Value> = counts
+    let waiting = counts
         .iter()
         .filter(|(_, _, waiting)| *waiting > 0)
-        .map(|(passage, _, waiting)| (passage.clone(), json!(waiting)))
+        .map(|(passage, _, waiting)| (passage.as_str(), *waiting))
         .collect();
-    Ok(axum::Json(
-        json!({ "items": items, "next_cursor": null, "waiting": waiting }),
-    ))
+    Ok(axum::Json(Counts {
+        shown: Page::whole(items),
+        waiting,
+    })
+    .into_response())
 }
 
 /// "Show me the others' notes here": lifts my-reading-first for one passage.

@@ -5,10 +5,9 @@ use std::net::IpAddr;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -188,14 +187,37 @@ pub async fn check_password(
     }
 }
 
-pub fn user_json(user: &User) -> Value {
-    json!({
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "created": crate::store::rfc3339(user.created_at),
-    })
+/// An account as the API shows it; `csrf_token` only to its own session, when signing in.
+#[derive(Serialize)]
+pub struct UserView<'a> {
+    pub id: Uuid,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub created: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+}
+
+impl<'a> UserView<'a> {
+    pub fn of(user: &'a User) -> Self {
+        Self {
+            id: user.id,
+            username: &user.username,
+            display_name: &user.display_name,
+            role: user.role,
+            created: crate::store::rfc3339(user.created_at),
+            csrf_token: None,
+        }
+    }
+
+    /// The account as its session sees it, with the session's CSRF token.
+    pub fn signed_in(user: &'a User, csrf_token: String) -> Self {
+        Self {
+            csrf_token: Some(csrf_token),
+            ..Self::of(user)
+        }
+    }
 }
 
 async fn register(
@@ -249,9 +271,10 @@ async fn register(
             }
         })?;
     let csrf = start_session(&session, user.id, 0).await?;
-    let mut body = user_json(&user);
-    body["csrf_token"] = json!(csrf);
-    Ok((StatusCode::CREATED, axum::Json(body)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(UserView::signed_in(&user, csrf)).into_response(),
+    ))
 }
 
 async fn login(
@@ -259,7 +282,7 @@ async fn login(
     ClientIp(addr): ClientIp,
     session: Session,
     Json(req): Json<LoginRequest>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let username = req.username.trim().to_lowercase();
     // One answer for an unknown user and a wrong password, so names cannot be probed.
     let user = check_password(&state, &username, addr, req.password)
@@ -267,9 +290,7 @@ async fn login(
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "wrong username or password"))?;
     let epoch = state.store.session_epoch(user.id).await?;
     let csrf = start_session(&session, user.id, epoch).await?;
-    let mut body = user_json(&user);
-    body["csrf_token"] = json!(csrf);
-    Ok(axum::Json(body))
+    Ok(axum::Json(UserView::signed_in(&user, csrf)).into_response())
 }
 
 /// Signs `user` into the session under a fresh session id (against fixation), the account's

@@ -6,18 +6,18 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tower_http::limit::RequestBodyLimitLayer;
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
-use super::pagination::{self, Page, decode_cursor, page};
+use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
 use crate::epub::Rendition;
 use crate::import::{ImportOptions, Outcome, import_epub, unknown_groups_reason};
-use crate::store::books::{Access, BookRow, PassageRow};
+use crate::store::books::{Access, BookRow, ChapterInfo, PassageRow};
 use crate::store::rfc3339;
 use crate::store::users::User;
 
@@ -50,24 +50,97 @@ pub fn upload_router(max_file_bytes: u64) -> Router<AppState> {
         .layer(RequestBodyLimitLayer::new(limit))
 }
 
-pub fn book_json(book: &BookRow) -> Value {
-    let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(json!([]));
-    json!({
-        "id": book.id,
-        "title": book.title,
-        "authors": parse(&book.authors),
-        "language": book.language,
-        "identifiers": parse(&book.identifiers),
-        "publisher": book.publisher,
-        "description": book.description,
-        "date": book.published,
-        "cover": book.cover.as_ref().map(|path| format!("/api/books/{}/resources/{path}", book.id)),
-        "access": book.access,
-        "edition_of": book.edition_of,
-        "created": rfc3339(book.created_at),
-        // Books stored before the rendition was kept read as reflowable.
-        "rendition": serde_json::from_str::<Rendition>(&book.rendition).unwrap_or_default(),
-    })
+/// A book of the catalogue, as every answer about books shows it.
+#[derive(Serialize)]
+struct BookView<'a> {
+    id: &'a str,
+    title: &'a str,
+    authors: Vec<String>,
+    language: Option<&'a str>,
+    identifiers: Vec<String>,
+    publisher: Option<&'a str>,
+    description: Option<&'a str>,
+    date: Option<&'a str>,
+    /// The cover image's URL.
+    cover: Option<String>,
+    access: &'a str,
+    edition_of: Option<&'a str>,
+    created: String,
+    rendition: Rendition,
+}
+
+impl<'a> BookView<'a> {
+    fn of(book: &'a BookRow) -> Self {
+        Self {
+            id: &book.id,
+            title: &book.title,
+            authors: serde_json::from_str(&book.authors).unwrap_or_default(),
+            language: book.language.as_deref(),
+            identifiers: serde_json::from_str(&book.identifiers).unwrap_or_default(),
+            publisher: book.publisher.as_deref(),
+            description: book.description.as_deref(),
+            date: book.published.as_deref(),
+            cover: book
+                .cover
+                .as_ref()
+                .map(|path| format!("/api/books/{}/resources/{path}", book.id)),
+            access: &book.access,
+            edition_of: book.edition_of.as_deref(),
+            created: rfc3339(book.created_at),
+            // Books stored before the rendition was kept read as reflowable.
+            rendition: serde_json::from_str(&book.rendition).unwrap_or_default(),
+        }
+    }
+}
+
+/// `GET /api/books/{id}`: the book with its table of contents and chapters; to librarians,
+/// also the groups that may read it.
+#[derive(Serialize)]
+struct BookDetail<'a> {
+    #[serde(flatten)]
+    book: BookView<'a>,
+    /// The table of contents as the import stored it.
+    toc: Value,
+    chapters: Vec<ChapterView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct ChapterView<'a> {
+    index: i64,
+    idref: &'a str,
+    href: &'a str,
+    title: Option<&'a str>,
+    passages: i64,
+    /// The page size of a fixed-layout chapter.
+    viewport: Option<Viewport>,
+}
+
+impl<'a> ChapterView<'a> {
+    fn of(chapter: &'a ChapterInfo) -> Self {
+        Self {
+            index: chapter.idx,
+            idref: &chapter.idref,
+            href: &chapter.href,
+            title: chapter.title.as_deref(),
+            passages: chapter.passages,
+            viewport: chapter
+                .viewport
+                .as_deref()
+                .and_then(|v| v.split_once('x'))
+                .map(|(width, height)| Viewport {
+                    width: width.parse().ok(),
+                    height: height.parse().ok(),
+                }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Viewport {
+    width: Option<u32>,
+    height: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -81,7 +154,7 @@ async fn list_books(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     Query(query): Query<ListQuery>,
-) -> ApiResult<axum::Json<Page<Value>>> {
+) -> ApiResult<Response> {
     let limit = pagination::limit(
         query.limit,
         pagination::DEFAULT_LIMIT,
@@ -93,9 +166,10 @@ async fn list_books(
         .store
         .list_books(viewer.as_ref(), search, after, pagination::rows_for(limit))
         .await?;
-    Ok(axum::Json(page(&rows, limit, book_json, |b| {
+    Ok(axum::Json(page(&rows, limit, BookView::of, |b| {
         (b.created_at, b.id.clone())
-    })))
+    }))
+    .into_response())
 }
 
 /// The book if the caller may read it; 404 otherwise, so that hidden books do not leak.
@@ -115,24 +189,22 @@ async fn get_book(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let book = readable_book(&state, id, viewer.as_ref()).await?;
     let chapters = state.store.chapters(id).await?;
-    let mut body = book_json(&book);
-    body["toc"] = state.store.book_toc(id).await?;
-    body["chapters"] = json!(chapters
-        .iter()
-        .map(|c| json!({
-            "index": c.idx, "idref": c.idref, "href": c.href, "title": c.title, "passages": c.passages,
-            "viewport": c.viewport.as_deref().and_then(|v| v.split_once('x')).map(|(width, height)| {
-                json!({"width": width.parse::<u32>().ok(), "height": height.parse::<u32>().ok()})
-            }),
-        }))
-        .collect::<Vec<_>>());
-    if viewer.is_some_and(|v| v.role.can_manage_books()) {
-        body["groups"] = json!(state.store.book_groups(id).await?);
-    }
-    Ok(axum::Json(body))
+    let toc = state.store.book_toc(id).await?;
+    let groups = if viewer.is_some_and(|v| v.role.can_manage_books()) {
+        Some(state.store.book_groups(id).await?)
+    } else {
+        None
+    };
+    Ok(axum::Json(BookDetail {
+        book: BookView::of(&book),
+        toc,
+        chapters: chapters.iter().map(ChapterView::of).collect(),
+        groups,
+    })
+    .into_response())
 }
 
 fn require_librarian(user: &User) -> ApiResult<()> {
@@ -170,7 +242,7 @@ async fn update_book(
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(update): Json<AccessUpdate>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     require_librarian(&user)?;
     check_access(update.access, &update.groups)?;
     let unknown = state.store.unknown_groups(&update.groups).await?;
@@ -185,7 +257,7 @@ async fn update_book(
         return Err(ApiError::not_found("book"));
     }
     let book = readable_book(&state, id, Some(&user)).await?;
-    Ok(axum::Json(book_json(&book)))
+    Ok(axum::Json(BookView::of(&book)).into_response())
 }
 
 fn check_access(access: Access, groups: &[Uuid]) -> ApiResult<()> {
@@ -224,7 +296,7 @@ async fn upload(
             "file" => file = Some(field.bytes().await.map_err(bad_form)?.to_vec()),
             "access" => {
                 let text = field.text().await.map_err(bad_form)?;
-                options.access = serde_json::from_value(json!(text)).map_err(|_| {
+                options.access = serde_json::from_value(Value::String(text)).map_err(|_| {
                     ApiError::bad_request("access must be public, signed_in or groups")
                 })?;
             }
@@ -259,10 +331,10 @@ async fn upload(
     let limits = &state.config.epub_limits;
     match import_epub(&state.store, file, limits, &options).await? {
         outcome @ Outcome::Imported { .. } => {
-            Ok((StatusCode::CREATED, axum::Json(json!(outcome))).into_response())
+            Ok((StatusCode::CREATED, axum::Json(outcome)).into_response())
         }
         outcome @ Outcome::Duplicate { .. } => {
-            Ok((StatusCode::OK, axum::Json(json!(outcome))).into_response())
+            Ok((StatusCode::OK, axum::Json(outcome)).into_response())
         }
         Outcome::Refused { reason } => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -309,11 +381,28 @@ struct PassageQuery {
     cursor: Option<String>,
 }
 
-pub fn passage_json(p: &PassageRow) -> Value {
-    json!({
-        "id": p.id, "chapter": p.chapter, "ordinal": p.ordinal, "cfi": p.cfi,
-        "text": p.text, "fingerprint": p.fingerprint,
-    })
+/// A passage: where it is in the book and its normalized text, which note offsets count.
+#[derive(Serialize)]
+struct PassageView<'a> {
+    id: &'a str,
+    chapter: i64,
+    ordinal: i64,
+    cfi: &'a str,
+    text: &'a str,
+    fingerprint: &'a str,
+}
+
+impl<'a> PassageView<'a> {
+    fn of(p: &'a PassageRow) -> Self {
+        Self {
+            id: &p.id,
+            chapter: p.chapter,
+            ordinal: p.ordinal,
+            cfi: &p.cfi,
+            text: &p.text,
+            fingerprint: &p.fingerprint,
+        }
+    }
 }
 
 async fn passages(
@@ -321,7 +410,7 @@ async fn passages(
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<Uuid>,
     Query(query): Query<PassageQuery>,
-) -> ApiResult<axum::Json<Page<Value>>> {
+) -> ApiResult<Response> {
     readable_book(&state, id, viewer.as_ref()).await?;
     let limit = pagination::limit(query.limit, 1000, 5000)?;
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;
@@ -329,9 +418,10 @@ async fn passages(
         .store
         .passages(id, query.chapter, after, pagination::rows_for(limit))
         .await?;
-    Ok(axum::Json(page(&rows, limit, passage_json, |p| {
+    Ok(axum::Json(page(&rows, limit, PassageView::of, |p| {
         (p.chapter, p.ordinal)
-    })))
+    }))
+    .into_response())
 }
 
 async fn resource(

@@ -2,7 +2,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+
+use crate::store::visibility::ReadError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -60,6 +62,16 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// A read the visibility rule refuses is a 404, like a book that does not exist.
+impl From<ReadError> for ApiError {
+    fn from(err: ReadError) -> Self {
+        match err {
+            ReadError::NotReadable => Self::not_found("book"),
+            ReadError::Db(err) => err.into(),
+        }
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> Self {
         tracing::error!(error = %err, "internal error");
@@ -76,19 +88,30 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The body of a problem+json answer (RFC 9457).
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: &'a str,
+}
+
 /// A problem+json response.
 pub fn problem(
     status: StatusCode,
     detail: &str,
     headers: Vec<(header::HeaderName, HeaderValue)>,
 ) -> Response {
-    let body = json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    let mut response = (status, body.to_string()).into_response();
+    let body = Problem {
+        kind: "about:blank",
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail,
+    };
+    let body = serde_json::to_string(&body).unwrap_or_default();
+    let mut response = (status, body).into_response();
     let response_headers = response.headers_mut();
     response_headers.insert(
         header::CONTENT_TYPE,

@@ -6,18 +6,20 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
-use super::pagination::{self, decode_cursor, page};
+use super::pagination::{self, Page, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::groups::{
-    Group, GroupError, GroupFields, GroupRole, Invite, LeaveNotes, Member, UNKNOWN_INVITE,
+    Group, GroupError, GroupFields, GroupRole, GroupSummary, Invite, LeaveNotes, Left, Member,
+    UNKNOWN_INVITE,
 };
+use crate::store::notices::{Notice, NoticeKind};
 use crate::store::users::User;
 use crate::store::{now_micros, rfc3339};
 
@@ -63,33 +65,153 @@ const DEFAULT_INVITE_HOURS: i64 = 7 * 24;
 const MAX_INVITE_HOURS: i64 = 365 * 24;
 const MAX_INVITE_USES: i64 = 10_000;
 
-fn group_json(group: &Group, role: Option<GroupRole>) -> Value {
-    json!({
-        "id": group.id,
-        "name": group.name,
-        "description": group.description,
-        "rules": group.rules,
-        "open": group.open,
-        "member_count": group.member_count,
-        "role": role,
-        "created": rfc3339(group.created_at),
-    })
+/// A group, with the caller's role in it (null for a non-member who may see it).
+#[derive(Serialize)]
+struct GroupView<'a> {
+    id: Uuid,
+    name: &'a str,
+    description: &'a str,
+    rules: &'a str,
+    open: bool,
+    member_count: i64,
+    role: Option<GroupRole>,
+    created: String,
 }
 
-fn invite_json(invite: &Invite) -> Value {
-    json!({
-        "code": invite.code,
-        "group_id": invite.group_id,
-        "expires": invite.expires_at.map(rfc3339),
-        "max_uses": invite.max_uses,
-        "uses": invite.uses,
-        "revoked": invite.revoked,
-        "created": rfc3339(invite.created_at),
-    })
+impl<'a> GroupView<'a> {
+    fn of(group: &'a Group, role: Option<GroupRole>) -> Self {
+        Self {
+            id: group.id,
+            name: &group.name,
+            description: &group.description,
+            rules: &group.rules,
+            open: group.open,
+            member_count: group.member_count,
+            role,
+            created: rfc3339(group.created_at),
+        }
+    }
 }
 
-fn list_json(items: Vec<Value>) -> axum::Json<Value> {
-    axum::Json(json!({ "items": items, "next_cursor": null }))
+/// `GET /api/groups/{id}`: to a member, also the notices they have not dismissed.
+#[derive(Serialize)]
+struct GroupDetail<'a> {
+    #[serde(flatten)]
+    group: GroupView<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notices: Option<Vec<NoticeView<'a>>>,
+}
+
+/// What every group shows a librarian choosing who may read a book.
+#[derive(Serialize)]
+struct GroupSummaryView<'a> {
+    id: &'a str,
+    name: &'a str,
+    member_count: i64,
+}
+
+impl<'a> GroupSummaryView<'a> {
+    fn of(group: &'a GroupSummary) -> Self {
+        Self {
+            id: &group.id,
+            name: &group.name,
+            member_count: group.member_count,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct InviteView<'a> {
+    code: &'a str,
+    group_id: Uuid,
+    expires: Option<String>,
+    max_uses: Option<i64>,
+    uses: i64,
+    revoked: bool,
+    created: String,
+}
+
+impl<'a> InviteView<'a> {
+    fn of(invite: &'a Invite) -> Self {
+        Self {
+            code: &invite.code,
+            group_id: invite.group_id,
+            expires: invite.expires_at.map(rfc3339),
+            max_uses: invite.max_uses,
+            uses: invite.uses,
+            revoked: invite.revoked,
+            created: rfc3339(invite.created_at),
+        }
+    }
+}
+
+/// A change to the group's rules or openness, as its members are told of it.
+#[derive(Serialize)]
+struct NoticeView<'a> {
+    id: &'a str,
+    kind: NoticeKind,
+    message: &'static str,
+    rules: Option<&'a str>,
+    created: String,
+}
+
+impl<'a> NoticeView<'a> {
+    fn of(notice: &'a Notice) -> Self {
+        Self {
+            id: &notice.id,
+            kind: notice.kind,
+            message: notice.kind.message(),
+            rules: notice.rules.as_deref(),
+            created: rfc3339(notice.created_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MemberView<'a> {
+    user_id: Uuid,
+    display_name: &'a str,
+    role: GroupRole,
+    joined: String,
+}
+
+impl<'a> MemberView<'a> {
+    fn of(member: &'a Member) -> Self {
+        Self {
+            user_id: member.user_id,
+            display_name: &member.display_name,
+            role: member.role,
+            joined: rfc3339(member.joined_at),
+        }
+    }
+}
+
+/// What someone holding an invitation is shown before joining.
+#[derive(Serialize)]
+struct InvitePreview<'a> {
+    group: GroupView<'a>,
+    member_count: i64,
+    moderator_count: i64,
+    /// Who will read what they share there, in words.
+    audience: String,
+    openness: &'static str,
+    expires: Option<String>,
+}
+
+/// What leaving did.
+#[derive(Serialize)]
+struct LeftView {
+    group_deleted: bool,
+    notes_changed: u64,
+}
+
+impl LeftView {
+    fn of(left: Left) -> Self {
+        Self {
+            group_deleted: left.group_deleted,
+            notes_changed: left.notes_changed,
+        }
+    }
 }
 
 /// Trims the name and checks every field given against its limit.
@@ -126,14 +248,14 @@ async fn create_group(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Json(fields): Json<GroupFields>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+) -> ApiResult<(StatusCode, Response)> {
     if fields.name.is_none() {
         return Err(ApiError::bad_request("name must be 1 to 100 characters"));
     }
     let group = state.store.create_group(user.id, validate(fields)?).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(group_json(&group, Some(GroupRole::Owner))),
+        axum::Json(GroupView::of(&group, Some(GroupRole::Owner))).into_response(),
     ))
 }
 
@@ -151,24 +273,19 @@ async fn my_groups(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Query(query): Query<GroupsQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     if query.all {
         return all_groups(&state, &user, &query).await;
     }
     let groups = state.store.groups_of(user.id).await?;
-    Ok(list_json(
-        groups
-            .iter()
-            .map(|(group, role)| group_json(group, Some(*role)))
-            .collect(),
-    ))
+    let items = groups
+        .iter()
+        .map(|(group, role)| GroupView::of(group, Some(*role)))
+        .collect();
+    Ok(axum::Json(Page::whole(items)).into_response())
 }
 
-async fn all_groups(
-    state: &AppState,
-    user: &User,
-    query: &GroupsQuery,
-) -> ApiResult<axum::Json<Value>> {
+async fn all_groups(state: &AppState, user: &User, query: &GroupsQuery) -> ApiResult<Response> {
     if !user.role.can_manage_books() {
         return Err(ApiError::forbidden(
             "only librarians and admins may list every group",
@@ -184,30 +301,32 @@ async fn all_groups(
         .store
         .all_groups(after, pagination::rows_for(limit))
         .await?;
-    let page = page(
-        &groups,
-        limit,
-        |g| json!({ "id": g.id, "name": g.name, "member_count": g.member_count }),
-        |g| (g.name.clone(), g.id.clone()),
-    );
-    Ok(axum::Json(json!(page)))
+    let page = page(&groups, limit, GroupSummaryView::of, |g| {
+        (g.name.clone(), g.id.clone())
+    });
+    Ok(axum::Json(page).into_response())
 }
 
 async fn get_group(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     // To a member, with the changes to its rules or openness they have not dismissed.
     let Some((group, role)) = state.store.group_for(id, user.id).await? else {
         return Err(ApiError::not_found("group"));
     };
-    let mut body = group_json(&group, role);
-    if role.is_some() {
-        let notices = state.store.group_notices(id, user.id).await?;
-        body["notices"] = notices.iter().map(notice_json).collect();
-    }
-    Ok(axum::Json(body))
+    let notices = match role {
+        Some(_) => Some(state.store.group_notices(id, user.id).await?),
+        None => None,
+    };
+    Ok(axum::Json(GroupDetail {
+        group: GroupView::of(&group, role),
+        notices: notices
+            .as_ref()
+            .map(|notices| notices.iter().map(NoticeView::of).collect()),
+    })
+    .into_response())
 }
 
 async fn update_group(
@@ -215,7 +334,7 @@ async fn update_group(
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(fields): Json<GroupFields>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     state
         .store
         .update_group(id, user.id, validate(fields)?)
@@ -232,16 +351,6 @@ async fn delete_group(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn notice_json(notice: &crate::store::notices::Notice) -> Value {
-    json!({
-        "id": notice.id,
-        "kind": notice.kind,
-        "message": notice.kind.message(),
-        "rules": notice.rules,
-        "created": rfc3339(notice.created_at),
-    })
-}
-
 /// `POST /api/groups/{id}/notices/{notice_id}/dismiss`: the member has read it.
 async fn dismiss_notice(
     State(state): State<AppState>,
@@ -256,18 +365,10 @@ async fn members(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let members = state.store.group_members(id, user.id).await?;
-    Ok(list_json(members.iter().map(member_json).collect()))
-}
-
-fn member_json(m: &Member) -> Value {
-    json!({
-        "user_id": m.user_id,
-        "display_name": m.display_name,
-        "role": m.role,
-        "joined": rfc3339(m.joined_at),
-    })
+    let items = members.iter().map(MemberView::of).collect();
+    Ok(axum::Json(Page::whole(items)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -281,7 +382,7 @@ async fn create_invite(
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(req): Json<NewInvite>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+) -> ApiResult<(StatusCode, Response)> {
     let hours = req.expires_in_hours.unwrap_or(DEFAULT_INVITE_HOURS);
     if !(1..=MAX_INVITE_HOURS).contains(&hours) {
         return Err(ApiError::bad_request(format!(
@@ -301,16 +402,20 @@ async fn create_invite(
         .store
         .create_invite(id, user.id, Some(expires_at), req.max_uses)
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(invite_json(&invite))))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(InviteView::of(&invite)).into_response(),
+    ))
 }
 
 async fn list_invites(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let invites = state.store.group_invites(id, user.id).await?;
-    Ok(list_json(invites.iter().map(invite_json).collect()))
+    let items = invites.iter().map(InviteView::of).collect();
+    Ok(axum::Json(Page::whole(items)).into_response())
 }
 
 async fn revoke_invite(
@@ -342,7 +447,7 @@ async fn preview_invite(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path(code): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let invite = state.store.usable_invite(&code).await?;
     let group = state
         .store
@@ -367,14 +472,15 @@ async fn preview_invite(
          time.",
         plural(members, "member", "members"),
     );
-    Ok(axum::Json(json!({
-        "group": group_json(&group, role),
-        "member_count": members,
-        "moderator_count": moderators,
-        "audience": format!("{audience} {}", openness(&group)),
-        "openness": openness(&group),
-        "expires": invite.expires_at.map(rfc3339),
-    })))
+    Ok(axum::Json(InvitePreview {
+        group: GroupView::of(&group, role),
+        member_count: members,
+        moderator_count: moderators,
+        audience: format!("{audience} {}", openness(&group)),
+        openness: openness(&group),
+        expires: invite.expires_at.map(rfc3339),
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -388,7 +494,7 @@ async fn join(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Json(req): Json<JoinRequest>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+) -> ApiResult<(StatusCode, Response)> {
     if req.accept_rules != Some(true) {
         return Err(ApiError::bad_request(
             "the group's rules must be accepted to join: read them, then send accept_rules: true",
@@ -413,7 +519,10 @@ async fn join(
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(group_json(&group, role))))
+    Ok((
+        status,
+        axum::Json(GroupView::of(&group, role)).into_response(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -426,12 +535,9 @@ async fn leave(
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(req): Json<LeaveRequest>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<LeftView>> {
     let left = state.store.leave_group(id, user.id, req.notes).await?;
-    Ok(axum::Json(json!({
-        "group_deleted": left.group_deleted,
-        "notes_changed": left.notes_changed,
-    })))
+    Ok(axum::Json(LeftView::of(left)))
 }
 
 async fn remove_member(
@@ -453,7 +559,7 @@ async fn set_member_role(
     CurrentUser(user): CurrentUser,
     Path((id, target)): Path<(Uuid, Uuid)>,
     Json(req): Json<RoleChange>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     if req.role == GroupRole::Owner {
         return Err(ApiError::bad_request(
             "role must be facilitator or member; to hand over the group, use transfer",
@@ -468,7 +574,7 @@ async fn set_member_role(
         .iter()
         .find(|m| m.user_id == target)
         .ok_or(ApiError::not_found("member"))?;
-    Ok(axum::Json(member_json(changed)))
+    Ok(axum::Json(MemberView::of(changed)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -3,17 +3,18 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::auth::{
-    busy, check_password, session_csrf_token, session_user, start_session, user_json,
+    UserView, busy, check_password, session_csrf_token, session_user, start_session,
     validate_display_name, validate_password,
 };
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path};
+use super::pagination::Page;
 use crate::app::AppState;
 use crate::auth::hash_password;
 use crate::client_addr::ClientIp;
@@ -28,12 +29,12 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}", delete(delete_token))
 }
 
-async fn me(CurrentUser(user): CurrentUser, session: Session) -> axum::Json<Value> {
-    let mut body = user_json(&user);
-    if let Some(csrf) = session_csrf_token(&session).await {
-        body["csrf_token"] = json!(csrf);
-    }
-    axum::Json(body)
+async fn me(CurrentUser(user): CurrentUser, session: Session) -> Response {
+    let body = match session_csrf_token(&session).await {
+        Some(csrf) => UserView::signed_in(&user, csrf),
+        None => UserView::of(&user),
+    };
+    axum::Json(body).into_response()
 }
 
 #[derive(Deserialize)]
@@ -47,13 +48,13 @@ async fn update_me(
     State(state): State<AppState>,
     CurrentUser(mut user): CurrentUser,
     Json(req): Json<MeUpdate>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     user.display_name = validate_display_name(&req.display_name)?;
     state
         .store
         .set_display_name(user.id, &user.display_name)
         .await?;
-    Ok(axum::Json(user_json(&user)))
+    Ok(axum::Json(UserView::of(&user)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -70,7 +71,7 @@ async fn change_password(
     CurrentUser(user): CurrentUser,
     session: Session,
     Json(req): Json<PasswordChange>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     validate_password(&req.new_password)?;
     if check_password(&state, &user.username, addr, req.current_password)
         .await?
@@ -87,11 +88,12 @@ async fn change_password(
         .await
         .map_err(busy)???;
     let epoch = state.store.set_password(user.id, &hash).await?;
-    let mut body = user_json(&user);
-    if session_user(&session).await? == Some(user.id) {
-        body["csrf_token"] = json!(start_session(&session, user.id, epoch).await?);
-    }
-    Ok(axum::Json(body))
+    let body = if session_user(&session).await? == Some(user.id) {
+        UserView::signed_in(&user, start_session(&session, user.id, epoch).await?)
+    } else {
+        UserView::of(&user)
+    };
+    Ok(axum::Json(body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -99,32 +101,51 @@ struct NewToken {
     name: String,
 }
 
-fn token_json(info: &TokenInfo) -> Value {
-    json!({ "id": info.id, "name": info.name, "created": rfc3339(info.created_at) })
+/// An API token as listed; its secret only in the answer that creates it.
+#[derive(Serialize)]
+struct TokenView<'a> {
+    id: &'a str,
+    name: &'a str,
+    created: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+}
+
+impl<'a> TokenView<'a> {
+    fn of(info: &'a TokenInfo) -> Self {
+        Self {
+            id: &info.id,
+            name: &info.name,
+            created: rfc3339(info.created_at),
+            token: None,
+        }
+    }
 }
 
 async fn create_token(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Json(req): Json<NewToken>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+) -> ApiResult<(StatusCode, Response)> {
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::bad_request("name must be 1 to 100 characters"));
     }
     let (info, secret) = state.store.create_token(user.id, name).await?;
-    let mut body = token_json(&info);
-    body["token"] = json!(secret);
-    Ok((StatusCode::CREATED, axum::Json(body)))
+    let body = TokenView {
+        token: Some(secret),
+        ..TokenView::of(&info)
+    };
+    Ok((StatusCode::CREATED, axum::Json(body).into_response()))
 }
 
 async fn list_tokens(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let tokens = state.store.list_tokens(user.id).await?;
-    let items: Vec<Value> = tokens.iter().map(token_json).collect();
-    Ok(axum::Json(json!({ "items": items, "next_cursor": null })))
+    let items = tokens.iter().map(TokenView::of).collect();
+    Ok(axum::Json(Page::whole(items)).into_response())
 }
 
 async fn delete_token(

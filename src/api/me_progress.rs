@@ -3,15 +3,15 @@
 
 use axum::Router;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::books::readable_book;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path, Query};
-use super::pagination::{self, Page, decode_cursor, page};
+use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::progress::{Progress, ProgressEntry};
 use crate::store::rfc3339;
@@ -37,41 +37,63 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-fn progress_json(progress: &Progress) -> Value {
-    json!({
-        "book_id": progress.book_id,
-        "chapter": progress.chapter,
-        "passage": progress.passage_id,
-        "updated": rfc3339(progress.updated_at),
-    })
+/// Where the reader is in a book.
+#[derive(Serialize)]
+struct ProgressView<'a> {
+    book_id: &'a str,
+    chapter: i64,
+    passage: Option<&'a str>,
+    updated: String,
 }
 
-fn entry_json(entry: &ProgressEntry) -> Value {
-    let book = &entry.progress.book_id;
-    let mut body = progress_json(&entry.progress);
-    body["title"] = json!(entry.title);
-    body["authors"] = serde_json::from_str(&entry.authors).unwrap_or(json!([]));
-    body["cover"] = json!(
-        entry
-            .cover
-            .as_ref()
-            .map(|path| format!("/api/books/{book}/resources/{path}"))
-    );
-    body
+impl<'a> ProgressView<'a> {
+    fn of(progress: &'a Progress) -> Self {
+        Self {
+            book_id: &progress.book_id,
+            chapter: progress.chapter,
+            passage: progress.passage_id.as_deref(),
+            updated: rfc3339(progress.updated_at),
+        }
+    }
+}
+
+/// A "continue reading" entry: the place, and what the list shows of its book.
+#[derive(Serialize)]
+struct EntryView<'a> {
+    #[serde(flatten)]
+    progress: ProgressView<'a>,
+    title: &'a str,
+    authors: Vec<String>,
+    cover: Option<String>,
+}
+
+impl<'a> EntryView<'a> {
+    fn of(entry: &'a ProgressEntry) -> Self {
+        let book = &entry.progress.book_id;
+        Self {
+            progress: ProgressView::of(&entry.progress),
+            title: &entry.title,
+            authors: serde_json::from_str(&entry.authors).unwrap_or_default(),
+            cover: entry
+                .cover
+                .as_ref()
+                .map(|path| format!("/api/books/{book}/resources/{path}")),
+        }
+    }
 }
 
 async fn get_progress(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(book): Path<Uuid>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     readable_book(&state, book, Some(&user)).await?;
     let progress = state
         .store
         .progress(user.id, book)
         .await?
         .ok_or_else(|| ApiError::not_found("reading progress for this book"))?;
-    Ok(axum::Json(progress_json(&progress)))
+    Ok(axum::Json(ProgressView::of(&progress)).into_response())
 }
 
 /// Stores the reader's place after checking it exists: the chapter in the book, the passage
@@ -81,7 +103,7 @@ async fn put_progress(
     CurrentUser(user): CurrentUser,
     Path(book): Path<Uuid>,
     Json(req): Json<ProgressRequest>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     readable_book(&state, book, Some(&user)).await?;
     let chapters = state.store.chapter_count(book).await?;
     if !(0..chapters).contains(&req.chapter) {
@@ -112,7 +134,7 @@ async fn put_progress(
         .store
         .save_progress(user.id, book, req.chapter, req.passage.as_deref())
         .await?;
-    Ok(axum::Json(progress_json(&progress)))
+    Ok(axum::Json(ProgressView::of(&progress)).into_response())
 }
 
 /// The books I have started and may still read, most recently read first.
@@ -120,7 +142,7 @@ async fn list_progress(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Query(query): Query<ListQuery>,
-) -> ApiResult<axum::Json<Page<Value>>> {
+) -> ApiResult<Response> {
     let limit = pagination::limit(
         query.limit,
         pagination::DEFAULT_LIMIT,
@@ -131,7 +153,8 @@ async fn list_progress(
         .store
         .recent_progress(&user, after, pagination::rows_for(limit))
         .await?;
-    Ok(axum::Json(page(&rows, limit, entry_json, |entry| {
+    Ok(axum::Json(page(&rows, limit, EntryView::of, |entry| {
         (entry.progress.updated_at, entry.progress.book_id.clone())
-    })))
+    }))
+    .into_response())
 }

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::app::AppState;
@@ -59,15 +59,23 @@ pub fn router(config: &Config) -> Router<AppState> {
         )
 }
 
+/// The body of `GET /healthz`.
+#[derive(Serialize)]
+pub struct Health {
+    pub status: &'static str,
+}
+
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, axum::Json<Value>) {
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, axum::Json<Health>) {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(json!({ "status": "ok" }))),
+        Ok(()) => (StatusCode::OK, axum::Json(Health { status: "ok" })),
         Err(err) => {
             tracing::warn!(error = %err, "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(json!({ "status": "database unavailable" })),
+                axum::Json(Health {
+                    status: "database unavailable",
+                }),
             )
         }
     }

@@ -7,15 +7,15 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::annotations::annotation_json;
+use super::annotations::AnnotationView;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path, Query};
-use super::pagination::{self, Page, decode_cursor, page};
+use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::rfc3339;
 
@@ -38,12 +38,37 @@ struct ReportRequest {
     reason: String,
 }
 
+/// A report as filed.
+#[derive(Serialize)]
+struct ReportView<'a> {
+    id: Uuid,
+    annotation_id: Uuid,
+    reason: &'a str,
+    created: String,
+}
+
+/// A report in the queue, with the note as its moderator may read it (null once deleted).
+#[derive(Serialize)]
+struct QueuedReport<'a> {
+    id: &'a str,
+    annotation: Option<AnnotationView<'a>>,
+    reason: &'a str,
+    reporter: Reporter<'a>,
+    created: String,
+}
+
+#[derive(Serialize)]
+struct Reporter<'a> {
+    /// None once the reporter's account is gone.
+    display_name: Option<&'a str>,
+}
+
 async fn report(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(req): Json<ReportRequest>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+) -> ApiResult<(StatusCode, Response)> {
     let reason = req.reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
         return Err(ApiError::bad_request(format!(
@@ -69,15 +94,13 @@ async fn report(
         ));
     }
     let (report, created) = state.store.insert_report(id, user.id, reason).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({
-            "id": report,
-            "annotation_id": id,
-            "reason": reason,
-            "created": rfc3339(created),
-        })),
-    ))
+    let body = ReportView {
+        id: report,
+        annotation_id: id,
+        reason,
+        created: rfc3339(created),
+    };
+    Ok((StatusCode::CREATED, axum::Json(body).into_response()))
 }
 
 #[derive(Deserialize)]
@@ -91,7 +114,7 @@ async fn open_reports(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Query(query): Query<ReportsQuery>,
-) -> ApiResult<axum::Json<Page<Value>>> {
+) -> ApiResult<Response> {
     let limit = pagination::limit(
         query.limit,
         pagination::DEFAULT_LIMIT,
@@ -108,21 +131,23 @@ async fn open_reports(
         // Read through the rule again, as every answer with a note in it is. A note deleted
         // since the query above shows as null rather than shortening the page.
         let note = state.store.annotation(Some(&user), id).await?;
-        let item = json!({
-            "id": report.id,
-            "annotation": note.as_ref().map(|n| annotation_json(n, Some(&user))),
-            "reason": report.reason,
-            "reporter": { "display_name": report.reporter_name },
-            "created": rfc3339(report.created_at),
-        });
-        listed.push((report, item));
+        listed.push((report, note));
     }
     Ok(axum::Json(page(
         &listed,
         limit,
-        |(_, item)| item.clone(),
+        |(report, note)| QueuedReport {
+            id: &report.id,
+            annotation: note.as_ref().map(|n| AnnotationView::of(n, Some(&user))),
+            reason: &report.reason,
+            reporter: Reporter {
+                display_name: report.reporter_name.as_deref(),
+            },
+            created: rfc3339(report.created_at),
+        },
         |(report, _)| (report.created_at, report.id.clone()),
-    )))
+    ))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -135,7 +160,7 @@ async fn hide(
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(req): Json<HideRequest>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let note = state
         .store
         .annotation(Some(&user), id)
@@ -156,5 +181,5 @@ async fn hide(
         .annotation(Some(&user), id)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation"))?;
-    Ok(axum::Json(json!(annotation_json(&note, Some(&user)))))
+    Ok(axum::Json(AnnotationView::of(&note, Some(&user))).into_response())
 }

@@ -68,3 +68,13 @@ pub struct Page<I> {
     pub items: Vec<I>,
     pub next_cursor: Option<String>,
 }
+
+impl<I> Page<I> {
+    /// A list short enough to answer whole: one page, with no cursor.
+    pub fn whole(items: Vec<I>) -> Self {
+        Self {
+            items,
+            next_cursor: None,
+        }
+    }
+}

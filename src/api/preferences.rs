@@ -6,12 +6,12 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path};
+use super::pagination::Page;
 use crate::app::AppState;
 use crate::store::annotations::{Margin, MarginMode};
 use crate::store::preferences::Preferences;
@@ -23,22 +23,40 @@ pub fn router() -> Router<AppState> {
         .route("/mutes/{user_id}", delete(unmute))
 }
 
-fn preferences_json(preferences: &Preferences) -> Value {
-    let margin = |m: &Margin| json!({ "margin": m.margin, "my_reading_first": m.my_reading_first });
-    json!({
-        "margin": preferences.account.margin,
-        "my_reading_first": preferences.account.my_reading_first,
-        "show_written_blind": preferences.show_written_blind,
-        "books": preferences.books.iter().map(|(book, m)| (book.clone(), margin(m))).collect::<BTreeMap<_, _>>(),
-    })
+/// The margin preferences: the account's, and each book's override (by book id).
+#[derive(Serialize)]
+struct PreferencesView {
+    margin: MarginMode,
+    my_reading_first: bool,
+    show_written_blind: bool,
+    /// `{margin, my_reading_first}` by book id.
+    books: BTreeMap<String, Margin>,
+}
+
+impl PreferencesView {
+    fn of(preferences: Preferences) -> Self {
+        Self {
+            margin: preferences.account.margin,
+            my_reading_first: preferences.account.my_reading_first,
+            show_written_blind: preferences.show_written_blind,
+            books: preferences.books,
+        }
+    }
+}
+
+/// A muted reader, with their name where the caller may still see it.
+#[derive(Serialize)]
+struct MuteView {
+    user_id: String,
+    display_name: Option<String>,
 }
 
 async fn get_preferences(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> ApiResult<axum::Json<Value>> {
-    Ok(axum::Json(preferences_json(
-        &state.store.preferences(user.id).await?,
+) -> ApiResult<axum::Json<PreferencesView>> {
+    Ok(axum::Json(PreferencesView::of(
+        state.store.preferences(user.id).await?,
     )))
 }
 
@@ -68,7 +86,7 @@ async fn put_preferences(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Json(req): Json<PreferencesRequest>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<PreferencesView>> {
     let books = req.books.unwrap_or_default();
     for (book, entry) in &books {
         if entry.is_some() && state.store.book(*book, Some(&user)).await?.is_none() {
@@ -106,7 +124,7 @@ async fn put_preferences(
         }
     }
     state.store.set_preferences(user.id, &preferences).await?;
-    Ok(axum::Json(preferences_json(&preferences)))
+    Ok(axum::Json(PreferencesView::of(preferences)))
 }
 
 #[derive(Deserialize)]
@@ -145,13 +163,16 @@ async fn unmute(
 async fn list_mutes(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-) -> ApiResult<axum::Json<Value>> {
-    let items: Vec<Value> = state
+) -> ApiResult<axum::Json<Page<MuteView>>> {
+    let items = state
         .store
         .mutes(&user)
         .await?
         .into_iter()
-        .map(|(id, name)| json!({ "user_id": id, "display_name": name }))
+        .map(|(user_id, display_name)| MuteView {
+            user_id,
+            display_name,
+        })
         .collect();
-    Ok(axum::Json(json!({ "items": items, "next_cursor": null })))
+    Ok(axum::Json(Page::whole(items)))
 }

@@ -5,18 +5,17 @@
 
 use axum::Router;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::annotations::{annotation_json, asked_margin};
-use super::books::readable_book;
+use super::annotations::{AnnotationView, asked_margin};
 use super::error::{ApiError, ApiResult};
 use super::extract::{MaybeUser, Path, Query};
-use super::pagination::{self, decode_cursor, page};
+use super::pagination::{self, Page, decode_cursor, page};
 use crate::app::AppState;
-use crate::store::annotations::{AnnotationRow, ListFilter, Order, Scope, cursor_of};
+use crate::store::annotations::{AnnotationRow, ListFilter, Order, cursor_of};
 use crate::store::search::{MATCH_END, MATCH_START, search_terms};
 
 const MAX_QUERY_CHARS: usize = 200;
@@ -43,12 +42,37 @@ struct SearchQuery {
     margin: Option<String>,
 }
 
+/// The answer: the query as searched, a page of passages and a page of notes.
+#[derive(Serialize)]
+struct Results<'a> {
+    query: &'a str,
+    passages: Page<PassageHit<'a>>,
+    annotations: Page<NoteHit<'a>>,
+}
+
+/// A passage that matches, with its snippet as HTML.
+#[derive(Serialize)]
+struct PassageHit<'a> {
+    id: &'a str,
+    chapter: i64,
+    ordinal: i64,
+    snippet: String,
+}
+
+/// A note that matches, with the snippet of its text that does.
+#[derive(Serialize)]
+struct NoteHit<'a> {
+    #[serde(flatten)]
+    note: AnnotationView<'a>,
+    snippet: Option<String>,
+}
+
 async fn search(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     Path(book): Path<Uuid>,
     Query(query): Query<SearchQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     let q = query.q.as_deref().map(str::trim).unwrap_or_default();
     if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_request(format!(
@@ -56,25 +80,26 @@ async fn search(
         )));
     }
     let margin = asked_margin(query.margin.as_deref(), viewer.as_ref())?;
-    // Passages do not go through the annotations' rule: the book is checked first.
-    readable_book(&state, book, viewer.as_ref()).await?;
-
     let limit = pagination::limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;
     let hits = state
         .store
-        .search_passages(book, &search_terms(q), after, pagination::rows_for(limit))
+        .search_passages(
+            viewer.as_ref(),
+            book,
+            &search_terms(q),
+            after,
+            pagination::rows_for(limit),
+        )
         .await?;
     let passages = page(
         &hits,
         limit,
-        |hit| {
-            json!({
-                "id": hit.id,
-                "chapter": hit.chapter,
-                "ordinal": hit.ordinal,
-                "snippet": marked_html(&hit.snippet),
-            })
+        |hit| PassageHit {
+            id: &hit.id,
+            chapter: hit.chapter,
+            ordinal: hit.ordinal,
+            snippet: marked_html(&hit.snippet),
         },
         |hit| (hit.chapter, hit.ordinal),
     );
@@ -89,23 +114,23 @@ async fn search(
     };
     let rows = state
         .store
-        .annotations(viewer.as_ref(), book, &filter, Scope::Margin(margin))
+        .margin(viewer.as_ref(), book, &filter, margin)
         .await?;
     let annotations = page(
         &rows,
         notes_limit,
-        |row| {
-            let mut item = json!(annotation_json(row, viewer.as_ref()));
-            item["snippet"] = json!(note_snippet(row, q));
-            item
+        |row| NoteHit {
+            note: AnnotationView::of(row, viewer.as_ref()),
+            snippet: note_snippet(row, q),
         },
         |row| cursor_of(row, Order::Reading),
     );
-    Ok(axum::Json(json!({
-        "query": q,
-        "passages": passages,
-        "annotations": annotations,
-    })))
+    Ok(axum::Json(Results {
+        query: q,
+        passages,
+        annotations,
+    })
+    .into_response())
 }
 
 /// The snippet of a matching note: from its body, else its quote, else its tags.

@@ -5,13 +5,13 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::auth::{
-    normalize_username, start_session, user_json, validate_display_name, validate_password,
+    UserView, normalize_username, start_session, validate_display_name, validate_password,
 };
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path};
@@ -30,6 +30,12 @@ struct SetupRequest {
     display_name: String,
 }
 
+/// The answer to a setup link that can still be used.
+#[derive(Serialize)]
+struct LinkCheck {
+    valid: bool,
+}
+
 fn unknown_link() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -40,9 +46,9 @@ fn unknown_link() -> ApiError {
 async fn check(
     State(state): State<AppState>,
     Path(token): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<LinkCheck>> {
     if state.store.setup_token_valid(&token).await? {
-        Ok(axum::Json(json!({ "valid": true })))
+        Ok(axum::Json(LinkCheck { valid: true }))
     } else {
         Err(unknown_link())
     }
@@ -54,7 +60,7 @@ async fn complete(
     session: Session,
     Path(token): Path<String>,
     Json(req): Json<SetupRequest>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+) -> ApiResult<(StatusCode, Response)> {
     if !state.store.setup_token_valid(&token).await? {
         return Err(unknown_link());
     }
@@ -80,7 +86,8 @@ async fn complete(
     tracing::info!(username = %user.username, "admin account created through the setup link");
     let epoch = state.store.session_epoch(user.id).await?;
     let csrf = start_session(&session, user.id, epoch).await?;
-    let mut body = user_json(&user);
-    body["csrf_token"] = json!(csrf);
-    Ok((StatusCode::CREATED, axum::Json(body)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(UserView::signed_in(&user, csrf)).into_response(),
+    ))
 }

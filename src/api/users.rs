@@ -3,15 +3,15 @@
 
 use axum::Router;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
 use serde::Deserialize;
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::auth::user_json;
+use super::auth::UserView;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path, Query};
-use super::pagination::{self, Page, decode_cursor, page};
+use super::pagination::{self, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::user_admin::RoleChange;
 use crate::store::users::{Role, User};
@@ -47,7 +47,7 @@ async fn list_users(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Query(query): Query<ListQuery>,
-) -> ApiResult<axum::Json<Page<Value>>> {
+) -> ApiResult<Response> {
     require_admin(&user)?;
     let limit = pagination::limit(
         query.limit,
@@ -60,9 +60,7 @@ async fn list_users(
         .store
         .list_users(search, after.as_deref(), pagination::rows_for(limit))
         .await?;
-    Ok(axum::Json(page(&users, limit, user_json, |u| {
-        u.username.clone()
-    })))
+    Ok(axum::Json(page(&users, limit, UserView::of, |u| u.username.clone())).into_response())
 }
 
 async fn set_role(
@@ -70,12 +68,12 @@ async fn set_role(
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(req): Json<RoleRequest>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Response> {
     require_admin(&user)?;
     match state.store.set_role(id, req.role).await? {
         RoleChange::Changed(changed) => {
             tracing::info!(by = %user.username, user = %changed.username, role = changed.role.as_str(), "role changed");
-            Ok(axum::Json(user_json(&changed)))
+            Ok(axum::Json(UserView::of(&changed)).into_response())
         }
         RoleChange::NoSuchUser => Err(ApiError::not_found("user")),
         RoleChange::LastAdmin => Err(ApiError::conflict(

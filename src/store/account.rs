@@ -6,8 +6,7 @@ use uuid::Uuid;
 
 use super::groups::{DELETE_GROUP, LOCK_GROUP, NOTES_TO_PRIVATE, ROLE_OF};
 use super::users::User;
-use super::{Store, now_micros};
-use crate::with_db;
+use super::{Sql, Store, now_micros};
 
 /// What becomes of the group and public notes of an account being deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -25,10 +24,9 @@ impl Store {
         let sql = "SELECT b.id, b.title FROM books b \
              WHERE EXISTS (SELECT 1 FROM annotations a WHERE a.book_id = b.id AND a.author_id = $1) \
              ORDER BY b.title, b.id";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(user.id.to_string())
-            .fetch_all(pool)
-            .await)
+        self.db
+            .fetch_all(Sql::new(sql).bind(user.id.to_string()))
+            .await
     }
 
     /// Deletes `user` in one transaction: API tokens, memberships (each owned group handed to
@@ -39,131 +37,103 @@ impl Store {
     pub async fn delete_account(&self, user: Uuid, shared: SharedNotes) -> sqlx::Result<()> {
         let user = user.to_string();
         let now = now_micros();
-        with_db!(&self.db, |pool| {
-            async {
-            let mut tx = pool.begin().await?;
-            // A write first: SQLite then holds the write lock for the whole transaction
-            // instead of failing to upgrade a read later.
-            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
-                .bind(&user)
-                .execute(&mut *tx)
-                .await?;
-
-            let groups: Vec<String> = sqlx::query_scalar(
-                "SELECT group_id FROM memberships WHERE user_id = $1 ORDER BY group_id",
-            )
-            .bind(&user)
-            .fetch_all(&mut *tx)
+        let mut tx = self.db.begin().await?;
+        // A write first: SQLite then holds the write lock for the whole transaction
+        // instead of failing to upgrade a read later.
+        tx.execute(Sql::new("DELETE FROM api_tokens WHERE user_id = $1").bind(&user))
             .await?;
-            for group in &groups {
-                // The group's lock, as every membership change takes (see store::groups);
-                // the role is read again under it.
-                sqlx::query(LOCK_GROUP)
-                    .bind(group)
-                    .execute(&mut *tx)
-                    .await?;
-                let role: Option<String> = sqlx::query_scalar(ROLE_OF)
-                    .bind(group)
-                    .bind(&user)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if role.as_deref() != Some("owner") {
-                    continue;
-                }
-                let successor: Option<String> = sqlx::query_scalar(
-                    "SELECT user_id FROM memberships WHERE group_id = $1 AND user_id <> $2
+
+        let groups: Vec<String> = tx
+            .scalars(
+                Sql::new("SELECT group_id FROM memberships WHERE user_id = $1 ORDER BY group_id")
+                    .bind(&user),
+            )
+            .await?;
+        for group in &groups {
+            // The group's lock, as every membership change takes (see store::groups);
+            // the role is read again under it.
+            tx.execute(Sql::new(LOCK_GROUP).bind(group)).await?;
+            let role: Option<String> = tx
+                .scalar_optional(Sql::new(ROLE_OF).bind(group).bind(&user))
+                .await?;
+            if role.as_deref() != Some("owner") {
+                continue;
+            }
+            let successor: Option<String> = tx
+                .scalar_optional(
+                    Sql::new(
+                        "SELECT user_id FROM memberships WHERE group_id = $1 AND user_id <> $2
                      ORDER BY CASE role WHEN 'facilitator' THEN 0 ELSE 1 END, joined_at, user_id
                      LIMIT 1",
+                    )
+                    .bind(group)
+                    .bind(&user),
                 )
-                .bind(group)
-                .bind(&user)
-                .fetch_optional(&mut *tx)
                 .await?;
-                match successor {
-                    Some(successor) => {
-                        sqlx::query(
-                            "UPDATE memberships SET role = 'owner' WHERE group_id = $1 AND user_id = $2",
-                        )
-                        .bind(group)
-                        .bind(&successor)
-                        .execute(&mut *tx)
+            match successor {
+                Some(successor) => {
+                    tx.execute(Sql::new("UPDATE memberships SET role = 'owner' WHERE group_id = $1 AND user_id = $2",)
+.bind(group)
+.bind(&successor)).await?;
+                }
+                // Alone in it: the group ends as delete_group ends one, and the user's
+                // own notes there, now private, go with the rest below.
+                None => {
+                    tx.execute(Sql::new(NOTES_TO_PRIVATE).bind(group).bind(now))
                         .await?;
-                    }
-                    // Alone in it: the group ends as delete_group ends one, and the user's
-                    // own notes there, now private, go with the rest below.
-                    None => {
-                        sqlx::query(NOTES_TO_PRIVATE)
-                            .bind(group)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query(DELETE_GROUP)
-                            .bind(group)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    tx.execute(Sql::new(DELETE_GROUP).bind(group)).await?;
                 }
             }
-            sqlx::query("DELETE FROM memberships WHERE user_id = $1")
-                .bind(&user)
-                .execute(&mut *tx)
-                .await?;
+        }
+        tx.execute(Sql::new("DELETE FROM memberships WHERE user_id = $1").bind(&user))
+            .await?;
 
-            // Time stamps stay as they were: one shared stamp would tie the anonymized notes
-            // together, and one note known to be theirs would name the rest.
-            if shared == SharedNotes::Anonymize {
-                sqlx::query(
+        // Time stamps stay as they were: one shared stamp would tie the anonymized notes
+        // together, and one note known to be theirs would name the rest.
+        if shared == SharedNotes::Anonymize {
+            tx.execute(
+                Sql::new(
                     "UPDATE annotations SET author_id = NULL, anonymous = TRUE
                      WHERE author_id = $1 AND audience <> 'private' AND deleted = FALSE",
                 )
-                .bind(&user)
-                .execute(&mut *tx)
-                .await?;
+                .bind(&user),
+            )
+            .await?;
+        }
+        // Every other note of theirs goes. Notes without replies are removed, leaves
+        // first, so a chain of their own replies goes entirely; what still has replies
+        // (from others) becomes an authorless tombstone.
+        loop {
+            let removed = tx.execute(Sql::new("DELETE FROM annotations WHERE author_id = $1
+                     AND NOT EXISTS (SELECT 1 FROM annotations c WHERE c.reply_to = annotations.id)",)
+.bind(&user)).await?;
+            if removed == 0 {
+                break;
             }
-            // Every other note of theirs goes. Notes without replies are removed, leaves
-            // first, so a chain of their own replies goes entirely; what still has replies
-            // (from others) becomes an authorless tombstone.
-            loop {
-                let removed = sqlx::query(
-                    "DELETE FROM annotations WHERE author_id = $1
-                     AND NOT EXISTS (SELECT 1 FROM annotations c WHERE c.reply_to = annotations.id)",
-                )
-                .bind(&user)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if removed == 0 {
-                    break;
-                }
-            }
-            sqlx::query(
+        }
+        tx.execute(
+            Sql::new(
                 "DELETE FROM annotation_tags WHERE annotation_id IN
                      (SELECT id FROM annotations WHERE author_id = $1)",
             )
-            .bind(&user)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
+            .bind(&user),
+        )
+        .await?;
+        tx.execute(
+            Sql::new(
                 "UPDATE annotations SET deleted = TRUE, body = NULL, body_html = NULL, tags = '[]',
                      color = NULL, author_id = NULL, anonymous = TRUE
                  WHERE author_id = $1",
             )
-            .bind(&user)
-            .execute(&mut *tx)
+            .bind(&user),
+        )
+        .await?;
+        // What they reported goes with them: a reason is their words.
+        tx.execute(Sql::new("DELETE FROM reports WHERE reporter_id = $1").bind(&user))
             .await?;
-            // What they reported goes with them: a reason is their words.
-            sqlx::query("DELETE FROM reports WHERE reporter_id = $1")
-                .bind(&user)
-                .execute(&mut *tx)
-                .await?;
 
-            sqlx::query("DELETE FROM users WHERE id = $1")
-                .bind(&user)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
-        }
-        .await
-        })
+        tx.execute(Sql::new("DELETE FROM users WHERE id = $1").bind(&user))
+            .await?;
+        tx.commit().await
     }
 }

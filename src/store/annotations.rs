@@ -9,11 +9,10 @@ use super::group_commit::NoteRow;
 use super::preferences::stored_preference;
 use super::users::User;
 use super::visibility::{
-    annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
+    ReadError, annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
     reading_first_filter, thread_open_below, tombstone_stands,
 };
-use super::{Db, Sql, Store, now_micros};
-use crate::{bind_all, with_db};
+use super::{Sql, Store, now_micros};
 
 /// Who may read a note, as its author chose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +115,7 @@ pub enum Scope {
 }
 
 /// One note as a listing reads it: a row from PostgreSQL, or on SQLite an array of these
-/// fields in this order ([`FIELDS`]) within one JSON value per page ([`sqlite_page`]).
+/// fields in this order ([`FIELDS`]) within one JSON value per page ([`json_page`]).
 #[derive(Debug, Clone, sqlx::FromRow, Deserialize)]
 pub struct AnnotationRow {
     pub id: String,
@@ -275,10 +274,45 @@ pub struct AnnotationEdit {
 }
 
 impl Store {
+    /// A page of the margin `viewer` reads on `book`: the notes the rule lets them see, after
+    /// their margin choice. [`ReadError::NotReadable`] when they may not read the book.
+    pub async fn margin(
+        &self,
+        viewer: Option<&User>,
+        book: Uuid,
+        filter: &ListFilter,
+        margin: ReaderMargin,
+    ) -> Result<Vec<AnnotationRow>, ReadError> {
+        let rows = self
+            .annotations(viewer, book, filter, Scope::Margin(margin))
+            .await?;
+        // Notes on a page prove the book readable (the rule asks it of each); no notes do not.
+        if rows.is_empty() {
+            self.ensure_readable(viewer, book).await?;
+        }
+        Ok(rows)
+    }
+
+    /// A page of `author`'s own notes on `book`, wherever they are shared and whether or not
+    /// the book is still readable to them (DESIGN.md's exception for authors), for an export.
+    pub async fn own_notes(
+        &self,
+        author: &User,
+        book: Uuid,
+        filter: &ListFilter,
+    ) -> sqlx::Result<Vec<AnnotationRow>> {
+        let filter = ListFilter {
+            mine: true,
+            ..filter.clone()
+        };
+        self.annotations(Some(author), book, &filter, Scope::Rule)
+            .await
+    }
+
     /// The annotations on `book` that `viewer` may see in `scope`. A listing's page is empty
     /// when the viewer may not read the book: the rule asks that of every note but the
     /// author's own, which a listing asks too.
-    pub async fn annotations(
+    async fn annotations(
         &self,
         viewer: Option<&User>,
         book: Uuid,
@@ -359,24 +393,26 @@ impl Store {
              FROM annotations s WHERE {} ORDER BY {order} LIMIT {limit}",
             conditions.join(" AND ")
         );
-        match &self.db {
-            Db::Sqlite(pool) => sqlite_page(pool, sql, filter.order).await,
-            Db::Postgres(pool) => {
-                bind_all!(sqlx::query_as(&sql.text), sql)
-                    .fetch_all(pool)
-                    .await
+        match self.dialect.json_page(&sql.text, FIELDS) {
+            Some(text) => {
+                sql.text = text;
+                let page: String = self.db.scalar(sql).await?;
+                json_page(&page, filter.order)
             }
+            None => self.db.fetch_all(sql).await,
         }
     }
 
     /// How many notes the viewer's margin shows on each passage of a chapter.
+    /// [`ReadError::NotReadable`] when they may not read the book.
     pub async fn annotation_counts(
         &self,
         viewer: Option<&User>,
         book: Uuid,
         chapter: Option<i64>,
         margin: ReaderMargin,
-    ) -> sqlx::Result<Vec<(String, i64, i64)>> {
+    ) -> Result<Vec<(String, i64, i64)>, ReadError> {
+        let book_id = book;
         let mut sql = Sql::default();
         let book = sql.arg(book.to_string());
         let shown = Shown::new(&mut sql, viewer, &book, Scope::Margin(margin));
@@ -394,9 +430,12 @@ impl Store {
              FROM annotations s WHERE {scope} AND {shown} \
              GROUP BY s.passage_id ORDER BY s.passage_id"
         );
-        with_db!(&self.db, |pool| bind_all!(sqlx::query_as(&sql.text), sql)
-            .fetch_all(pool)
-            .await)
+        let counts: Vec<(String, i64, i64)> = self.db.fetch_all(sql).await?;
+        // As for a listing: counts come only from notes on a readable book.
+        if counts.is_empty() {
+            self.ensure_readable(viewer, book_id).await?;
+        }
+        Ok(counts)
     }
 
     /// One annotation by id, if the viewer may read it (the rule with its exception for
@@ -445,10 +484,10 @@ impl Store {
     /// The book an annotation is on, whoever may see it (for routing a lookup only).
     async fn annotation_book(&self, id: Uuid) -> sqlx::Result<Option<Uuid>> {
         let sql = "SELECT book_id FROM annotations WHERE id = $1";
-        let book: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await)?;
+        let book: Option<String> = self
+            .db
+            .scalar_optional(Sql::new(sql).bind(id.to_string()))
+            .await?;
         Ok(book.and_then(|book| book.parse().ok()))
     }
 
@@ -507,63 +546,52 @@ impl Store {
             sql.arg(id.to_string())
         );
         let tags = edit.tags.clone();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            bind_all!(sqlx::query(&sql.text), sql)
-                .execute(&mut *tx)
-                .await?;
-            if let Some(tags) = &tags {
-                sqlx::query("DELETE FROM annotation_tags WHERE annotation_id = $1")
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                for tag in tags {
-                    sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
+        let mut tx = self.db.begin().await?;
+        tx.execute(sql).await?;
+        if let Some(tags) = &tags {
+            tx.execute(
+                Sql::new("DELETE FROM annotation_tags WHERE annotation_id = $1")
+                    .bind(id.to_string()),
+            )
+            .await?;
+            for tag in tags {
+                tx.execute(
+                    Sql::new("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
                         .bind(id.to_string())
-                        .bind(tag)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                        .bind(tag),
+                )
+                .await?;
             }
-            tx.commit().await
         }
-        .await)
+        tx.commit().await
     }
 
     /// Deletes a note; one with replies becomes a tombstone that keeps no words of its author
     /// and names nobody, so the thread stays together.
     pub async fn delete_annotation(&self, id: Uuid) -> sqlx::Result<()> {
         let id = id.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            let replies: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM annotations WHERE reply_to = $1")
-                    .bind(&id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if replies > 0 {
-                sqlx::query(
+        let mut tx = self.db.begin().await?;
+        let replies: i64 = tx
+            .scalar(Sql::new("SELECT COUNT(*) FROM annotations WHERE reply_to = $1").bind(&id))
+            .await?;
+        if replies > 0 {
+            tx.execute(
+                Sql::new(
                     "UPDATE annotations SET deleted = TRUE, body = NULL, body_html = NULL,
                          tags = '[]', color = NULL, author_id = NULL, anonymous = TRUE,
                          updated_at = $2 WHERE id = $1",
                 )
                 .bind(&id)
-                .bind(now_micros())
-                .execute(&mut *tx)
+                .bind(now_micros()),
+            )
+            .await?;
+            tx.execute(Sql::new("DELETE FROM annotation_tags WHERE annotation_id = $1").bind(&id))
                 .await?;
-                sqlx::query("DELETE FROM annotation_tags WHERE annotation_id = $1")
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-            } else {
-                sqlx::query("DELETE FROM annotations WHERE id = $1")
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await
+        } else {
+            tx.execute(Sql::new("DELETE FROM annotations WHERE id = $1").bind(&id))
+                .await?;
         }
-        .await)
+        tx.commit().await
     }
 
     /// Whether `user` has a note of their own on a passage, or has revealed it.
@@ -577,12 +605,15 @@ impl Store {
                 (SELECT COUNT(*) FROM annotations WHERE author_id = $1 AND book_id = $2
                      AND passage_id = $3 AND deleted = FALSE)
               + (SELECT COUNT(*) FROM reveals WHERE user_id = $1 AND book_id = $2 AND passage_id = $3)";
-        let n: i64 = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(user.to_string())
-            .bind(book.to_string())
-            .bind(passage)
-            .fetch_one(pool)
-            .await)?;
+        let n: i64 = self
+            .db
+            .scalar(
+                Sql::new(sql)
+                    .bind(user.to_string())
+                    .bind(book.to_string())
+                    .bind(passage),
+            )
+            .await?;
         Ok(n > 0)
     }
 
@@ -590,13 +621,15 @@ impl Store {
     pub async fn reveal_passage(&self, user: Uuid, book: Uuid, passage: &str) -> sqlx::Result<()> {
         let sql = "INSERT INTO reveals (user_id, book_id, passage_id) VALUES ($1, $2, $3)
                    ON CONFLICT DO NOTHING";
-        with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(user.to_string())
-            .bind(book.to_string())
-            .bind(passage)
-            .execute(pool)
+        self.db
+            .execute(
+                Sql::new(sql)
+                    .bind(user.to_string())
+                    .bind(book.to_string())
+                    .bind(passage),
+            )
             .await
-            .map(|_| ()))
+            .map(|_| ())
     }
 }
 
@@ -606,20 +639,11 @@ impl Store {
 /// rows over its protocol, where the same aggregate costs more than it saves; BENCHMARKS.md,
 /// "Annotations").
 /// An aggregate keeps no order of its own, so the page is put back in the listing's.
-async fn sqlite_page(
-    pool: &sqlx::SqlitePool,
-    mut sql: Sql,
-    order: Order,
-) -> sqlx::Result<Vec<AnnotationRow>> {
-    sql.text = format!(
-        "SELECT json_group_array(json_array({FIELDS})) FROM ({}) s",
-        sql.text
-    );
-    let page: String = bind_all!(sqlx::query_scalar(&sql.text), sql)
-        .fetch_one(pool)
-        .await?;
+/// A page of rows decoded from one JSON array of [`FIELDS`], put back in the page's order
+/// (JSON aggregation does not keep it).
+fn json_page(page: &str, order: Order) -> sqlx::Result<Vec<AnnotationRow>> {
     let mut rows: Vec<AnnotationRow> =
-        serde_json::from_str(&page).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        serde_json::from_str(page).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     match order {
         Order::Newest => {
             rows.sort_unstable_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)))

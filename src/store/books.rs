@@ -6,9 +6,8 @@ use uuid::Uuid;
 
 use super::users::User;
 use super::visibility::book_readable;
-use super::{Store, now_micros};
+use super::{Sql, Store, Tx, now_micros};
 use crate::epub::{Chapter, ParsedBook, Part, Passage, Resource, Summary};
-use crate::with_db;
 
 /// Who may open a book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
@@ -145,10 +144,10 @@ fn duplicate(row: Option<(String, String)>) -> Option<Stored> {
 impl Store {
     /// The book with this content hash, as a duplicate of it.
     pub async fn book_by_hash(&self, content_hash: &str) -> sqlx::Result<Option<Stored>> {
-        let row = with_db!(&self.db, |pool| sqlx::query_as(BY_HASH)
-            .bind(content_hash)
-            .fetch_optional(pool)
-            .await)?;
+        let row = self
+            .db
+            .fetch_optional(Sql::new(BY_HASH).bind(content_hash))
+            .await?;
         Ok(duplicate(row))
     }
 
@@ -156,12 +155,10 @@ impl Store {
     pub async fn unknown_groups(&self, groups: &[Uuid]) -> sqlx::Result<Vec<Uuid>> {
         let mut unknown = Vec::new();
         for group in groups {
-            let found: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(
-                "SELECT id FROM groups WHERE id = $1"
-            )
-            .bind(group.to_string())
-            .fetch_optional(pool)
-            .await)?;
+            let found: Option<String> = self
+                .db
+                .scalar_optional(Sql::new("SELECT id FROM groups WHERE id = $1").bind(*group))
+                .await?;
             if found.is_none() {
                 unknown.push(*group);
             }
@@ -256,56 +253,48 @@ impl Store {
             summary = Some(done);
         }
         let id = placement.id.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            insert_book_row!(&mut *tx, &placement, &id);
-            let mut pending: Vec<Passage> = Vec::new();
-            for part in spooled {
-                insert_part!(&mut *tx, &id, part, &mut pending);
-            }
-            if !closed {
-                while let Some(part) = parts.recv().await {
-                    insert_part!(&mut *tx, &id, part, &mut pending);
-                }
-            }
-            for batch in pending.chunks(BATCH) {
-                insert_passages!(&mut *tx, &id, batch);
-            }
-            let summary = match summary {
-                Some(summary) => summary,
-                None => match finish.take().expect("not awaited yet").await {
-                    Ok(summary) => summary,
-                    Err(err) => {
-                        tx.rollback().await?;
-                        return Ok(Err(err));
-                    }
-                },
-            };
-            let row = sqlx::query_as(BY_HASH)
-                .bind(&summary.content_hash)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(existing) = duplicate(row) {
-                tx.rollback().await?;
-                return Ok(Ok((existing, summary)));
-            }
-            let finished = finish_book_row!(&mut *tx, &id, &summary);
-            match finished {
-                Ok(()) => {}
-                // Another import of the same book won the race.
-                Err(err) if super::is_unique_violation(&err) => {
-                    tx.rollback().await?;
-                    return match self.book_by_hash(&summary.content_hash).await? {
-                        Some(existing) => Ok(Ok((existing, summary))),
-                        None => Err(err),
-                    };
-                }
-                Err(err) => return Err(err),
-            }
-            tx.commit().await?;
-            Ok(Ok((Stored::Inserted(placement.id), summary)))
+        let mut tx = self.db.begin().await?;
+        insert_book_row(&mut tx, &placement, &id).await?;
+        let mut pending: Vec<Passage> = Vec::new();
+        for part in spooled {
+            insert_part(&mut tx, &id, part, &mut pending).await?;
         }
-        .await)
+        if !closed {
+            while let Some(part) = parts.recv().await {
+                insert_part(&mut tx, &id, part, &mut pending).await?;
+            }
+        }
+        for batch in pending.chunks(BATCH) {
+            insert_passages(&mut tx, &id, batch).await?;
+        }
+        let summary = match summary {
+            Some(summary) => summary,
+            None => match finish.take().expect("not awaited yet").await {
+                Ok(summary) => summary,
+                // Dropping the transaction rolls it back.
+                Err(err) => return Ok(Err(err)),
+            },
+        };
+        let row = tx
+            .fetch_optional(Sql::new(BY_HASH).bind(&summary.content_hash))
+            .await?;
+        if let Some(existing) = duplicate(row) {
+            return Ok(Ok((existing, summary)));
+        }
+        match finish_book_row(&mut tx, &id, &summary).await {
+            Ok(()) => {}
+            // Another import of the same book won the race.
+            Err(err) if super::is_unique_violation(&err) => {
+                drop(tx);
+                return match self.book_by_hash(&summary.content_hash).await? {
+                    Some(existing) => Ok(Ok((existing, summary))),
+                    None => Err(err),
+                };
+            }
+            Err(err) => return Err(err),
+        }
+        tx.commit().await?;
+        Ok(Ok((Stored::Inserted(placement.id), summary)))
     }
 
     /// Books the viewer may read, newest first, optionally matching `query` in title or author.
@@ -329,15 +318,17 @@ impl Store {
              ORDER BY b.created_at DESC, b.id DESC LIMIT $6",
             readable = book_readable("b", "$1", "$2")
         );
-        with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(&viewer_id)
-            .bind(role)
-            .bind(&pattern)
-            .bind(after_time)
-            .bind(&after_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)
+        self.db
+            .fetch_all(
+                Sql::new(sql)
+                    .bind(viewer_id)
+                    .bind(role)
+                    .bind(pattern)
+                    .bind(after_time)
+                    .bind(after_id)
+                    .bind(limit),
+            )
+            .await
     }
 
     /// One book, if it exists and the viewer may read it.
@@ -347,20 +338,14 @@ impl Store {
             "SELECT {BOOK_COLUMNS} FROM books b WHERE b.id = $3 AND {readable}",
             readable = book_readable("b", "$1", "$2")
         );
-        with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(&viewer_id)
-            .bind(role)
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await)
+        self.db
+            .fetch_optional(Sql::new(sql).bind(viewer_id).bind(role).bind(id))
+            .await
     }
 
     pub async fn book_toc(&self, id: Uuid) -> sqlx::Result<serde_json::Value> {
         let sql = "SELECT toc FROM books WHERE id = $1";
-        let toc: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await)?;
+        let toc: Option<String> = self.db.scalar_optional(Sql::new(sql).bind(id)).await?;
         Ok(toc
             .and_then(|toc| serde_json::from_str(&toc).ok())
             .unwrap_or_default())
@@ -368,10 +353,7 @@ impl Store {
 
     pub async fn book_groups(&self, id: Uuid) -> sqlx::Result<Vec<String>> {
         let sql = "SELECT group_id FROM book_groups WHERE book_id = $1 ORDER BY group_id";
-        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(id.to_string())
-            .fetch_all(pool)
-            .await)
+        self.db.scalars(Sql::new(sql).bind(id)).await
     }
 
     pub async fn chapters(&self, book: Uuid) -> sqlx::Result<Vec<ChapterInfo>> {
@@ -379,19 +361,14 @@ impl Store {
                           (SELECT COUNT(*) FROM passages p WHERE p.book_id = c.book_id AND p.chapter = c.idx) AS passages,
                           c.viewport
                    FROM chapters c WHERE c.book_id = $1 ORDER BY c.idx";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(book.to_string())
-            .fetch_all(pool)
-            .await)
+        self.db.fetch_all(Sql::new(sql).bind(book)).await
     }
 
     pub async fn chapter_html(&self, book: Uuid, index: i64) -> sqlx::Result<Option<String>> {
         let sql = "SELECT html FROM chapters WHERE book_id = $1 AND idx = $2";
-        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(book.to_string())
-            .bind(index)
-            .fetch_optional(pool)
-            .await)
+        self.db
+            .scalar_optional(Sql::new(sql).bind(book).bind(index))
+            .await
     }
 
     /// Passages in reading order, optionally of one chapter, after the `(chapter, ordinal)` cursor.
@@ -407,43 +384,37 @@ impl Store {
                    WHERE book_id = $1 AND ($2 < 0 OR chapter = $2)
                      AND (chapter > $3 OR (chapter = $3 AND ordinal > $4))
                    ORDER BY chapter, ordinal LIMIT $5";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(book.to_string())
-            .bind(chapter.unwrap_or(-1))
-            .bind(after_chapter)
-            .bind(after_ordinal)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)
+        self.db
+            .fetch_all(
+                Sql::new(sql)
+                    .bind(book)
+                    .bind(chapter.unwrap_or(-1))
+                    .bind(after_chapter)
+                    .bind(after_ordinal)
+                    .bind(limit),
+            )
+            .await
     }
 
     pub async fn passage(&self, book: Uuid, id: &str) -> sqlx::Result<Option<PassageRow>> {
         let sql = "SELECT id, chapter, ordinal, cfi, text, fingerprint FROM passages
                    WHERE book_id = $1 AND id = $2";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(book.to_string())
-            .bind(id)
-            .fetch_optional(pool)
-            .await)
+        self.db
+            .fetch_optional(Sql::new(sql).bind(book).bind(id))
+            .await
     }
 
     pub async fn resource(&self, book: Uuid, path: &str) -> sqlx::Result<Option<ResourceRow>> {
         let sql = "SELECT media_type, sha256, data FROM resources WHERE book_id = $1 AND path = $2";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(book.to_string())
-            .bind(path)
-            .fetch_optional(pool)
-            .await)
+        self.db
+            .fetch_optional(Sql::new(sql).bind(book).bind(path))
+            .await
     }
 
     /// Deletes a book with everything stored for it; false when there was none.
     pub async fn delete_book(&self, id: Uuid) -> sqlx::Result<bool> {
         let sql = "DELETE FROM books WHERE id = $1";
-        let done = with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(id.to_string())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let done = self.db.execute(Sql::new(sql).bind(id)).await?;
         Ok(done > 0)
     }
 
@@ -454,40 +425,34 @@ impl Store {
         access: Access,
         groups: &[Uuid],
     ) -> sqlx::Result<bool> {
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            let done = sqlx::query("UPDATE books SET access = $1 WHERE id = $2")
-                .bind(access.as_str())
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query("DELETE FROM book_groups WHERE book_id = $1")
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
-            for group in groups {
-                sqlx::query("INSERT INTO book_groups (book_id, group_id) VALUES ($1, $2)")
-                    .bind(id.to_string())
-                    .bind(group.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(done > 0)
+        let mut tx = self.db.begin().await?;
+        let done = tx
+            .execute(
+                Sql::new("UPDATE books SET access = $1 WHERE id = $2")
+                    .bind(access.as_str())
+                    .bind(id),
+            )
+            .await?;
+        tx.execute(Sql::new("DELETE FROM book_groups WHERE book_id = $1").bind(id))
+            .await?;
+        for group in groups {
+            tx.execute(
+                Sql::new("INSERT INTO book_groups (book_id, group_id) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(*group),
+            )
+            .await?;
         }
-        .await)
+        tx.commit().await?;
+        Ok(done > 0)
     }
 }
 
-/// Inserts the row of a new book through the transaction `$tx`, with placeholders for what is
-/// only known once the whole book is parsed (set by [`finish_book_row`]); the content hash
-/// placeholder is unique. Macros so that one text serves both databases' transaction types.
-macro_rules! insert_book_row {
-    ($tx:expr, $placement:expr, $id:expr) => {{
-        let placement: &Placement = $placement;
-        let id: &String = $id;
-        sqlx::query(
+/// Inserts the row of a new book, with placeholders for what is only known once the whole
+/// book is parsed (set by [`finish_book_row`]); the content hash placeholder is unique.
+async fn insert_book_row(tx: &mut Tx, placement: &Placement<'_>, id: &str) -> sqlx::Result<()> {
+    tx.execute(
+        Sql::new(
             "INSERT INTO books (id, title, authors, language, identifiers, publisher, description,
                  published, cover, toc, content_hash, access, edition_of, search_key, imported_by, created_at,
                  content_version)
@@ -496,36 +461,35 @@ macro_rules! insert_book_row {
         .bind(id)
         .bind(format!("pending:{id}"))
         .bind(placement.access.as_str())
-        .bind(placement.edition_of.map(|e| e.to_string()))
-        .bind(placement.imported_by.map(|u| u.to_string()))
+        .bind(placement.edition_of)
+        .bind(placement.imported_by)
         .bind(now_micros())
-        .bind($crate::store::refresh::CONTENT_VERSION)
-        .execute($tx)
-        .await?;
-        for group in placement.groups {
-            sqlx::query("INSERT INTO book_groups (book_id, group_id) VALUES ($1, $2)")
+        .bind(super::refresh::CONTENT_VERSION),
+    )
+    .await?;
+    for group in placement.groups {
+        tx.execute(
+            Sql::new("INSERT INTO book_groups (book_id, group_id) VALUES ($1, $2)")
                 .bind(id)
-                .bind(group.to_string())
-                .execute($tx)
-                .await?;
-        }
-    }};
+                .bind(*group),
+        )
+        .await?;
+    }
+    Ok(())
 }
-use insert_book_row;
 
-/// Sets what [`insert_book_row`] left as placeholders; evaluates to the statement's result.
-macro_rules! finish_book_row {
-    ($tx:expr, $id:expr, $summary:expr) => {{
-        let summary: &Summary = $summary;
-        let meta = &summary.metadata;
-        let search_key = format!("{} {}", meta.title, meta.authors.join(" ")).to_lowercase();
-        sqlx::query(
+/// Sets what [`insert_book_row`] left as placeholders.
+async fn finish_book_row(tx: &mut Tx, id: &str, summary: &Summary) -> sqlx::Result<()> {
+    let meta = &summary.metadata;
+    let search_key = format!("{} {}", meta.title, meta.authors.join(" ")).to_lowercase();
+    tx.execute(
+        Sql::new(
             "UPDATE books SET title = $2, authors = $3, language = $4, identifiers = $5,
                  publisher = $6, description = $7, published = $8, cover = $9, toc = $10,
                  content_hash = $11, search_key = $12, rendition = $13
              WHERE id = $1",
         )
-        .bind($id)
+        .bind(id)
         .bind(&meta.title)
         .bind(serde_json::to_string(&meta.authors).unwrap_or_default())
         .bind(&meta.language)
@@ -537,90 +501,89 @@ macro_rules! finish_book_row {
         .bind(serde_json::to_string(&summary.toc).unwrap_or_default())
         .bind(&summary.content_hash)
         .bind(search_key)
-        .bind(serde_json::to_string(&meta.rendition).unwrap_or_default())
-        .execute($tx)
-        .await
-        .map(|_| ())
-    }};
+        .bind(serde_json::to_string(&meta.rendition).unwrap_or_default()),
+    )
+    .await
+    .map(|_| ())
 }
-use finish_book_row;
 
-/// Inserts a chapter's row (its passages join `$pending`, inserted `BATCH` at a time) or a
+/// Inserts a chapter's row (its passages join `pending`, inserted `BATCH` at a time) or a
 /// resource's row.
-macro_rules! insert_part {
-    ($tx:expr, $id:expr, $part:expr, $pending:expr) => {{
-        let pending: &mut Vec<Passage> = $pending;
-        match $part {
-            Part::Chapter(mut chapter) => {
-                let passages = std::mem::take(&mut chapter.passages);
-                insert_chapter!($tx, $id, &chapter);
-                drop(chapter);
-                pending.extend(passages);
-                let full = pending.len() / BATCH * BATCH;
-                for batch in pending[..full].chunks(BATCH) {
-                    insert_passages!($tx, $id, batch);
-                }
-                pending.drain(..full);
+async fn insert_part(
+    tx: &mut Tx,
+    id: &str,
+    part: Part,
+    pending: &mut Vec<Passage>,
+) -> sqlx::Result<()> {
+    match part {
+        Part::Chapter(mut chapter) => {
+            let passages = std::mem::take(&mut chapter.passages);
+            insert_chapter(tx, id, chapter).await?;
+            pending.extend(passages);
+            let full = pending.len() / BATCH * BATCH;
+            for batch in pending[..full].chunks(BATCH) {
+                insert_passages(tx, id, batch).await?;
             }
-            Part::Resource(resource) => insert_resource!($tx, $id, &resource),
+            pending.drain(..full);
         }
-    }};
+        Part::Resource(resource) => insert_resource(tx, id, resource).await?,
+    }
+    Ok(())
 }
-use insert_part;
 
-macro_rules! insert_chapter {
-    ($tx:expr, $id:expr, $chapter:expr) => {{
-        let chapter: &Chapter = $chapter;
-        sqlx::query(
+async fn insert_chapter(tx: &mut Tx, id: &str, chapter: Chapter) -> sqlx::Result<()> {
+    tx.execute(
+        Sql::new(
             "INSERT INTO chapters (book_id, idx, idref, href, title, html, viewport)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind($id)
+        .bind(id)
         .bind(chapter.index as i64)
-        .bind(&chapter.idref)
-        .bind(&chapter.href)
-        .bind(&chapter.title)
-        .bind(&chapter.html)
-        .bind(chapter.viewport.map(|(w, h)| format!("{w}x{h}")))
-        .execute($tx)
-        .await?;
-    }};
+        .bind(chapter.idref)
+        .bind(chapter.href)
+        .bind(chapter.title)
+        .bind(chapter.html)
+        .bind(chapter.viewport.map(|(w, h)| format!("{w}x{h}"))),
+    )
+    .await?;
+    Ok(())
 }
-use insert_chapter;
 
-macro_rules! insert_passages {
-    ($tx:expr, $id:expr, $batch:expr) => {{
-        let batch: &[Passage] = $batch;
-        let mut insert = sqlx::QueryBuilder::new(
-            "INSERT INTO passages (book_id, id, chapter, ordinal, cfi, text, fingerprint) ",
-        );
-        insert.push_values(batch, |mut row, p| {
-            row.push_bind($id)
-                .push_bind(&p.id)
-                .push_bind(p.chapter as i64)
-                .push_bind(p.ordinal as i64)
-                .push_bind(&p.cfi)
-                .push_bind(&p.text)
-                .push_bind(&p.fingerprint);
-        });
-        insert.build().execute($tx).await?;
-    }};
+async fn insert_passages(tx: &mut Tx, id: &str, batch: &[Passage]) -> sqlx::Result<()> {
+    let mut insert = Sql::new(
+        "INSERT INTO passages (book_id, id, chapter, ordinal, cfi, text, fingerprint) VALUES ",
+    );
+    for (i, p) in batch.iter().enumerate() {
+        let row = [
+            insert.arg(id),
+            insert.arg(&p.id),
+            insert.arg(p.chapter as i64),
+            insert.arg(p.ordinal as i64),
+            insert.arg(&p.cfi),
+            insert.arg(&p.text),
+            insert.arg(&p.fingerprint),
+        ];
+        if i > 0 {
+            insert.text.push_str(", ");
+        }
+        insert.text.push_str(&format!("({})", row.join(", ")));
+    }
+    tx.execute(insert).await?;
+    Ok(())
 }
-use insert_passages;
 
-macro_rules! insert_resource {
-    ($tx:expr, $id:expr, $resource:expr) => {{
-        let resource: &Resource = $resource;
-        sqlx::query(
+async fn insert_resource(tx: &mut Tx, id: &str, resource: Resource) -> sqlx::Result<()> {
+    let sha256 = hex::encode(Sha256::digest(&resource.data));
+    tx.execute(
+        Sql::new(
             "INSERT INTO resources (book_id, path, media_type, sha256, data) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind($id)
-        .bind(&resource.path)
-        .bind(&resource.media_type)
-        .bind(hex::encode(Sha256::digest(&resource.data)))
-        .bind(&resource.data)
-        .execute($tx)
-        .await?;
-    }};
+        .bind(id)
+        .bind(resource.path)
+        .bind(resource.media_type)
+        .bind(sha256)
+        .bind(resource.data),
+    )
+    .await?;
+    Ok(())
 }
-use insert_resource;

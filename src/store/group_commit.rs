@@ -8,9 +8,8 @@
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::Db;
 use super::annotations::NewAnnotation;
-use crate::with_db;
+use super::{Db, Sql};
 
 /// The most notes committed in one transaction.
 const MAX_BATCH: usize = 128;
@@ -78,52 +77,49 @@ async fn commit_batches(db: Db, mut pending: mpsc::Receiver<Pending>) {
 
 /// Inserts `rows` in one transaction.
 async fn insert_rows<'a>(db: &Db, rows: impl Iterator<Item = &'a NoteRow>) -> sqlx::Result<()> {
-    with_db!(db, |pool| {
-        async {
-            let mut tx = pool.begin().await?;
-            for row in rows {
-                let (id, note) = (row.id.to_string(), &row.note);
-                sqlx::query(
-                    "INSERT INTO annotations (id, book_id, author_id, passage_id, chapter, ordinal,
+    let mut tx = db.begin().await?;
+    for row in rows {
+        let note = &row.note;
+        tx.execute(
+            Sql::new(
+                "INSERT INTO annotations (id, book_id, author_id, passage_id, chapter, ordinal,
                          start_pos, end_pos, exact, prefix, suffix, cfi, motivation, body, body_html,
                          tags, color, audience, group_id, reply_to, written_blind, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
                              $17, $18, $19, $20, $21, $22, $22)",
-                )
-                .bind(&id)
-                .bind(note.book_id.to_string())
-                .bind(row.author.to_string())
-                .bind(&note.passage_id)
-                .bind(note.chapter)
-                .bind(note.ordinal)
-                .bind(note.start)
-                .bind(note.end)
-                .bind(&note.exact)
-                .bind(&note.prefix)
-                .bind(&note.suffix)
-                .bind(&note.cfi)
-                .bind(&note.motivation)
-                .bind(&note.body)
-                .bind(&row.body_html)
-                .bind(&row.tags_json)
-                .bind(&note.color)
-                .bind(note.audience.kind())
-                .bind(note.audience.group().map(|g| g.to_string()))
-                .bind(note.reply_to.map(|r| r.to_string()))
-                .bind(note.written_blind)
-                .bind(row.created_at)
-                .execute(&mut *tx)
-                .await?;
-                for tag in &note.tags {
-                    sqlx::query("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
-                        .bind(&id)
-                        .bind(tag)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            tx.commit().await
+            )
+            .bind(row.id)
+            .bind(note.book_id)
+            .bind(row.author)
+            .bind(&note.passage_id)
+            .bind(note.chapter)
+            .bind(note.ordinal)
+            .bind(note.start)
+            .bind(note.end)
+            .bind(&note.exact)
+            .bind(&note.prefix)
+            .bind(&note.suffix)
+            .bind(&note.cfi)
+            .bind(&note.motivation)
+            .bind(&note.body)
+            .bind(&row.body_html)
+            .bind(&row.tags_json)
+            .bind(&note.color)
+            .bind(note.audience.kind())
+            .bind(note.audience.group())
+            .bind(note.reply_to)
+            .bind(note.written_blind)
+            .bind(row.created_at),
+        )
+        .await?;
+        for tag in &note.tags {
+            tx.execute(
+                Sql::new("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
+                    .bind(row.id)
+                    .bind(tag),
+            )
+            .await?;
         }
-        .await
-    })
+    }
+    tx.commit().await
 }

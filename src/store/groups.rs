@@ -9,9 +9,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::notices::NoticeKind;
-use super::{Store, now_micros};
-use crate::{record_notice, with_db};
+use super::notices::{NoticeKind, record_notice};
+use super::{Sql, Store, Tx, now_micros};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -235,32 +234,22 @@ const LEAVERS_NOTES: &str = "author_id = $2 AND (group_id = $1 OR id IN (
         SELECT c.id FROM annotations c JOIN below ON c.reply_to = below.id)
     SELECT id FROM below))";
 
-/// The caller's role in a group inside a transaction; `$tx` is `&mut Transaction`.
-macro_rules! role_in {
-    ($tx:expr, $group:expr, $user:expr) => {
-        sqlx::query_scalar::<_, String>(ROLE_OF)
-            .bind($group)
-            .bind($user)
-            .fetch_optional(&mut *$tx)
-            .await?
-            .map(|role| GroupRole::parse(&role))
-    };
+/// The caller's role in a group inside a transaction.
+async fn role_in(tx: &mut Tx, group: Uuid, user: Uuid) -> sqlx::Result<Option<GroupRole>> {
+    let role: Option<String> = tx
+        .scalar_optional(Sql::new(ROLE_OF).bind(group).bind(user))
+        .await?;
+    Ok(role.map(|role| GroupRole::parse(&role)))
 }
 
 /// Locks the group and returns the caller's role in it; a missing group and a caller who is
 /// not a member are alike "group not found", so a group's existence does not leak.
-macro_rules! lock_and_role {
-    ($tx:expr, $group:expr, $user:expr) => {{
-        let locked = sqlx::query(LOCK_GROUP)
-            .bind($group)
-            .execute(&mut *$tx)
-            .await?
-            .rows_affected();
-        match role_in!($tx, $group, $user) {
-            Some(role) if locked > 0 => role,
-            _ => return Err(GroupError::NotFound("group")),
-        }
-    }};
+async fn lock_and_role(tx: &mut Tx, group: Uuid, user: Uuid) -> Result<GroupRole, GroupError> {
+    let locked = tx.execute(Sql::new(LOCK_GROUP).bind(group)).await?;
+    match role_in(tx, group, user).await? {
+        Some(role) if locked > 0 => Ok(role),
+        _ => Err(GroupError::NotFound("group")),
+    }
 }
 
 impl Store {
@@ -275,33 +264,31 @@ impl Store {
             member_count: 1,
             created_at: now_micros(),
         };
-        let id = group.id.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            Sql::new(
                 "INSERT INTO groups (id, name, description, rules, open, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(&id)
+            .bind(group.id)
             .bind(&group.name)
             .bind(&group.description)
             .bind(&group.rules)
             .bind(group.open)
-            .bind(group.created_at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
+            .bind(group.created_at),
+        )
+        .await?;
+        tx.execute(
+            Sql::new(
                 "INSERT INTO memberships (group_id, user_id, role, joined_at)
                  VALUES ($1, $2, 'owner', $3)",
             )
-            .bind(&id)
-            .bind(owner.to_string())
-            .bind(group.created_at)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await
-        }
-        .await)?;
+            .bind(group.id)
+            .bind(owner)
+            .bind(group.created_at),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(group)
     }
 
@@ -312,10 +299,7 @@ impl Store {
              JOIN memberships m ON m.group_id = g.id AND m.user_id = $1
              ORDER BY g.name, g.id"
         );
-        let rows: Vec<ViewedGroupRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(user.to_string())
-            .fetch_all(pool)
-            .await)?;
+        let rows: Vec<ViewedGroupRow> = self.db.fetch_all(Sql::new(sql).bind(user)).await?;
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -337,11 +321,10 @@ impl Store {
              LEFT JOIN memberships m ON m.group_id = g.id AND m.user_id = $2
              WHERE g.id = $1 AND (g.open = TRUE OR m.role IS NOT NULL)"
         );
-        let row: Option<ViewedGroupRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(group.to_string())
-            .bind(viewer.to_string())
-            .fetch_optional(pool)
-            .await)?;
+        let row: Option<ViewedGroupRow> = self
+            .db
+            .fetch_optional(Sql::new(sql).bind(group).bind(viewer))
+            .await?;
         Ok(row.map(ViewedGroupRow::into_parts))
     }
 
@@ -349,10 +332,7 @@ impl Store {
     /// invitation code).
     pub async fn group_by_id(&self, group: Uuid) -> sqlx::Result<Option<Group>> {
         let sql = format!("SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = $1");
-        let row: Option<GroupRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(group.to_string())
-            .fetch_optional(pool)
-            .await)?;
+        let row: Option<GroupRow> = self.db.fetch_optional(Sql::new(sql).bind(group)).await?;
         Ok(row.map(Group::from))
     }
 
@@ -362,11 +342,10 @@ impl Store {
         group: Uuid,
         user: Uuid,
     ) -> sqlx::Result<Option<GroupRole>> {
-        let role: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(ROLE_OF)
-            .bind(group.to_string())
-            .bind(user.to_string())
-            .fetch_optional(pool)
-            .await)?;
+        let role: Option<String> = self
+            .db
+            .scalar_optional(Sql::new(ROLE_OF).bind(group).bind(user))
+            .await?;
         Ok(role.as_deref().map(GroupRole::parse))
     }
 
@@ -391,10 +370,7 @@ impl Store {
                    WHERE m.group_id = $1
                    ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'facilitator' THEN 1 ELSE 2 END,
                             u.display_name, m.user_id";
-        let rows: Vec<Row> = with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(group.to_string())
-            .fetch_all(pool)
-            .await)?;
+        let rows: Vec<Row> = self.db.fetch_all(Sql::new(sql).bind(group)).await?;
         Ok(rows
             .into_iter()
             .map(|row| Member {
@@ -411,10 +387,7 @@ impl Store {
         let sql = "SELECT COUNT(*),
                           COALESCE(SUM(CASE WHEN role = 'member' THEN 0 ELSE 1 END), 0)
                    FROM memberships WHERE group_id = $1";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(group.to_string())
-            .fetch_one(pool)
-            .await)
+        self.db.fetch_one(Sql::new(sql).bind(group)).await
     }
 
     /// Changes the fields given; owner and facilitators only. Only the owner opens an
@@ -427,100 +400,85 @@ impl Store {
         actor: Uuid,
         fields: GroupFields,
     ) -> Result<(), GroupError> {
-        let id = group.to_string();
-        let actor = actor.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            let role = lock_and_role!(tx, &id, &actor);
-            if !role.can_moderate() {
-                return Err(GroupError::Forbidden(
-                    "only the group's owner and facilitators can change it",
-                ));
-            }
-            let (open, rules): (bool, String) =
-                sqlx::query_as("SELECT open, rules FROM groups WHERE id = $1")
-                    .bind(&id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let opening = fields.open == Some(true) && !open;
-            if opening && role != GroupRole::Owner {
-                return Err(GroupError::Forbidden(
-                    "only the group's owner can open it to every reader",
-                ));
-            }
-            if opening {
-                let others: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM annotations
+        let mut tx = self.db.begin().await?;
+        let role = lock_and_role(&mut tx, group, actor).await?;
+        if !role.can_moderate() {
+            return Err(GroupError::Forbidden(
+                "only the group's owner and facilitators can change it",
+            ));
+        }
+        let (open, rules): (bool, String) = tx
+            .fetch_one(Sql::new("SELECT open, rules FROM groups WHERE id = $1").bind(group))
+            .await?;
+        let opening = fields.open == Some(true) && !open;
+        if opening && role != GroupRole::Owner {
+            return Err(GroupError::Forbidden(
+                "only the group's owner can open it to every reader",
+            ));
+        }
+        if opening {
+            let others: i64 = tx
+                .scalar(
+                    Sql::new(
+                        "SELECT COUNT(*) FROM annotations
                      WHERE group_id = $1 AND (author_id IS NULL OR author_id <> $2)",
+                    )
+                    .bind(group)
+                    .bind(actor),
                 )
-                .bind(&id)
-                .bind(&actor)
-                .fetch_one(&mut *tx)
                 .await?;
-                if others > 0 {
-                    return Err(GroupError::Conflict(
-                        "the group cannot be opened: it holds notes its members wrote while it \
-                         was invite-only, which anyone joining would read; start a new open \
-                         group instead",
-                    ));
-                }
+            if others > 0 {
+                return Err(GroupError::Conflict(
+                    "the group cannot be opened: it holds notes its members wrote while it \
+                     was invite-only, which anyone joining would read; start a new open \
+                     group instead",
+                ));
             }
-            let mut changes = Vec::new();
-            if fields.rules.as_ref().is_some_and(|new| *new != rules) {
-                changes.push((NoticeKind::Rules, fields.rules.clone()));
-            }
-            match fields.open {
-                Some(true) if !open => changes.push((NoticeKind::Opened, None)),
-                Some(false) if open => changes.push((NoticeKind::Closed, None)),
-                _ => {}
-            }
-            for (kind, rules) in changes {
-                record_notice!(tx, &id, &actor, kind, rules);
-            }
-            sqlx::query(
+        }
+        let mut changes = Vec::new();
+        if fields.rules.as_ref().is_some_and(|new| *new != rules) {
+            changes.push((NoticeKind::Rules, fields.rules.clone()));
+        }
+        match fields.open {
+            Some(true) if !open => changes.push((NoticeKind::Opened, None)),
+            Some(false) if open => changes.push((NoticeKind::Closed, None)),
+            _ => {}
+        }
+        for (kind, rules) in changes {
+            record_notice(&mut tx, group, actor, kind, rules).await?;
+        }
+        tx.execute(
+            Sql::new(
                 "UPDATE groups SET name = COALESCE($2, name),
                     description = COALESCE($3, description), rules = COALESCE($4, rules),
                     open = COALESCE($5, open)
                  WHERE id = $1",
             )
-            .bind(&id)
+            .bind(group)
             .bind(&fields.name)
             .bind(&fields.description)
             .bind(&fields.rules)
-            .bind(fields.open)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(())
-        }
-        .await)
+            .bind(fields.open),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Deletes the group (owner only) after handing every note in it back to its author as
     /// private.
     pub async fn delete_group(&self, group: Uuid, actor: Uuid) -> Result<(), GroupError> {
-        let id = group.to_string();
-        let actor = actor.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            if lock_and_role!(tx, &id, &actor) != GroupRole::Owner {
-                return Err(GroupError::Forbidden(
-                    "only the group's owner can delete it",
-                ));
-            }
-            sqlx::query(NOTES_TO_PRIVATE)
-                .bind(&id)
-                .bind(now_micros())
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(DELETE_GROUP)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(())
+        let mut tx = self.db.begin().await?;
+        if lock_and_role(&mut tx, group, actor).await? != GroupRole::Owner {
+            return Err(GroupError::Forbidden(
+                "only the group's owner can delete it",
+            ));
         }
-        .await)
+        tx.execute(Sql::new(NOTES_TO_PRIVATE).bind(group).bind(now_micros()))
+            .await?;
+        tx.execute(Sql::new(DELETE_GROUP).bind(group)).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A new invitation code for `group`; owner and facilitators only.
@@ -540,31 +498,26 @@ impl Store {
             revoked: false,
             created_at: now_micros(),
         };
-        let id = group.to_string();
-        let actor = actor.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            if !lock_and_role!(tx, &id, &actor).can_moderate() {
-                return Err(GroupError::Forbidden(
-                    "only the group's owner and facilitators can invite",
-                ));
-            }
-            sqlx::query(
+        let mut tx = self.db.begin().await?;
+        if !lock_and_role(&mut tx, group, actor).await?.can_moderate() {
+            return Err(GroupError::Forbidden(
+                "only the group's owner and facilitators can invite",
+            ));
+        }
+        tx.execute(
+            Sql::new(
                 "INSERT INTO invites (code, group_id, created_by, expires_at, max_uses, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&invite.code)
-            .bind(&id)
-            .bind(&actor)
+            .bind(group)
+            .bind(actor)
             .bind(invite.expires_at)
             .bind(invite.max_uses)
-            .bind(invite.created_at)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(())
-        }
-        .await)?;
+            .bind(invite.created_at),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(invite)
     }
 
@@ -583,10 +536,7 @@ impl Store {
             "SELECT {INVITE_COLUMNS} FROM invites WHERE group_id = $1
              ORDER BY created_at DESC, code"
         );
-        let rows: Vec<InviteRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(group.to_string())
-            .fetch_all(pool)
-            .await)?;
+        let rows: Vec<InviteRow> = self.db.fetch_all(Sql::new(sql).bind(group)).await?;
         Ok(rows.into_iter().map(Invite::from).collect())
     }
 
@@ -607,12 +557,10 @@ impl Store {
             Some(_) => {}
         }
         let sql = "UPDATE invites SET revoked = TRUE WHERE code = $1 AND group_id = $2";
-        let done = with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(code)
-            .bind(group.to_string())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let done = self
+            .db
+            .execute(Sql::new(sql).bind(code).bind(group))
+            .await?;
         if done == 0 {
             return Err(GroupError::NotFound("invitation"));
         }
@@ -633,10 +581,7 @@ impl Store {
 
     async fn invite(&self, code: &str) -> sqlx::Result<Option<Invite>> {
         let sql = format!("SELECT {INVITE_COLUMNS} FROM invites WHERE code = $1");
-        let row: Option<InviteRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(code)
-            .fetch_optional(pool)
-            .await)?;
+        let row: Option<InviteRow> = self.db.fetch_optional(Sql::new(sql).bind(code)).await?;
         Ok(row.map(Invite::from))
     }
 
@@ -648,45 +593,7 @@ impl Store {
         user: Uuid,
     ) -> Result<(Uuid, bool), GroupError> {
         let now = now_micros();
-        let user_id = user.to_string();
-        // Claiming a use is one conditional UPDATE, so two people racing for the last use of an
-        // invitation cannot both get it.
-        let joined: Option<String> = with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            let group: Option<String> = sqlx::query_scalar(
-                "UPDATE invites SET uses = uses + 1
-                 WHERE code = $1 AND revoked = FALSE
-                   AND (expires_at IS NULL OR expires_at > $2)
-                   AND (max_uses IS NULL OR uses < max_uses)
-                 RETURNING group_id",
-            )
-            .bind(code)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(group) = group else {
-                return Ok::<_, sqlx::Error>(None);
-            };
-            sqlx::query(LOCK_GROUP)
-                .bind(&group)
-                .execute(&mut *tx)
-                .await?;
-            let added = sqlx::query(ADD_MEMBER)
-                .bind(&group)
-                .bind(&user_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            // Already a member: dropping the transaction gives the use back.
-            if added == 0 {
-                return Ok(None);
-            }
-            tx.commit().await?;
-            Ok(Some(group))
-        }
-        .await)?;
-        if let Some(group) = joined {
+        if let Some(group) = self.claim_invite(code, user, now).await? {
             return Ok((group.parse().unwrap_or_default(), true));
         }
         let invite = self
@@ -701,41 +608,65 @@ impl Store {
         ))
     }
 
+    /// Joins `user` to the group of invitation `code` with one of its uses; None when no use
+    /// was left or they were a member already. Claiming a use is one conditional UPDATE, so
+    /// two people racing for the last use of an invitation cannot both get it.
+    async fn claim_invite(&self, code: &str, user: Uuid, now: i64) -> sqlx::Result<Option<String>> {
+        let mut tx = self.db.begin().await?;
+        let group: Option<String> = tx
+            .scalar_optional(
+                Sql::new(
+                    "UPDATE invites SET uses = uses + 1
+                 WHERE code = $1 AND revoked = FALSE
+                   AND (expires_at IS NULL OR expires_at > $2)
+                   AND (max_uses IS NULL OR uses < max_uses)
+                 RETURNING group_id",
+                )
+                .bind(code)
+                .bind(now),
+            )
+            .await?;
+        let Some(group) = group else {
+            return Ok(None);
+        };
+        tx.execute(Sql::new(LOCK_GROUP).bind(&group)).await?;
+        let added = tx
+            .execute(Sql::new(ADD_MEMBER).bind(&group).bind(user).bind(now))
+            .await?;
+        // Already a member: dropping the transaction gives the use back.
+        if added == 0 {
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(group))
+    }
+
     /// Joins `user` to an open group; true when they newly joined. A group that is not open
     /// is "not found" to non-members.
     pub async fn join_open_group(&self, group: Uuid, user: Uuid) -> Result<bool, GroupError> {
-        let id = group.to_string();
-        let user = user.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            let locked = sqlx::query(LOCK_GROUP)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if locked == 0 {
-                return Err(GroupError::NotFound("group"));
-            }
-            if role_in!(tx, &id, &user).is_some() {
-                return Ok(false);
-            }
-            let open: bool = sqlx::query_scalar("SELECT open FROM groups WHERE id = $1")
-                .bind(&id)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !open {
-                return Err(GroupError::NotFound("group"));
-            }
-            sqlx::query(ADD_MEMBER)
-                .bind(&id)
-                .bind(&user)
-                .bind(now_micros())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(true)
+        let mut tx = self.db.begin().await?;
+        let locked = tx.execute(Sql::new(LOCK_GROUP).bind(group)).await?;
+        if locked == 0 {
+            return Err(GroupError::NotFound("group"));
         }
-        .await)
+        if role_in(&mut tx, group, user).await?.is_some() {
+            return Ok(false);
+        }
+        let open: bool = tx
+            .scalar(Sql::new("SELECT open FROM groups WHERE id = $1").bind(group))
+            .await?;
+        if !open {
+            return Err(GroupError::NotFound("group"));
+        }
+        tx.execute(
+            Sql::new(ADD_MEMBER)
+                .bind(group)
+                .bind(user)
+                .bind(now_micros()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// `user` leaves `group`, their notes there becoming what they chose. The owner must hand
@@ -746,68 +677,59 @@ impl Store {
         user: Uuid,
         notes: LeaveNotes,
     ) -> Result<Left, GroupError> {
-        let id = group.to_string();
-        let user = user.to_string();
         let now = now_micros();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            let role = lock_and_role!(tx, &id, &user);
-            let members: i64 = sqlx::query_scalar(COUNT_MEMBERS)
-                .bind(&id)
-                .fetch_one(&mut *tx)
-                .await?;
-            if role == GroupRole::Owner && members > 1 {
-                return Err(GroupError::Conflict(
-                    "the owner cannot leave while others remain; transfer ownership first",
-                ));
-            }
-            // Anonymizing leaves time stamps as they were: one shared stamp would tie the
-            // notes together.
-            let notes_changed = match notes {
-                LeaveNotes::Keep => 0,
-                LeaveNotes::Anonymize => sqlx::query(&format!(
-                    "UPDATE annotations SET anonymous = TRUE WHERE {LEAVERS_NOTES}"
-                ))
-                .bind(&id)
-                .bind(&user)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected(),
-                LeaveNotes::Withdraw => sqlx::query(&format!(
-                    "UPDATE annotations SET audience = 'private', group_id = NULL,
-                             updated_at = $3 WHERE {LEAVERS_NOTES}"
-                ))
-                .bind(&id)
-                .bind(&user)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected(),
-            };
-            sqlx::query("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
-                .bind(&id)
-                .bind(&user)
-                .execute(&mut *tx)
-                .await?;
-            let group_deleted = members == 1;
-            if group_deleted {
-                sqlx::query(NOTES_TO_PRIVATE)
-                    .bind(&id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(DELETE_GROUP)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(Left {
-                group_deleted,
-                notes_changed,
-            })
+        let mut tx = self.db.begin().await?;
+        let role = lock_and_role(&mut tx, group, user).await?;
+        let members: i64 = tx.scalar(Sql::new(COUNT_MEMBERS).bind(group)).await?;
+        if role == GroupRole::Owner && members > 1 {
+            return Err(GroupError::Conflict(
+                "the owner cannot leave while others remain; transfer ownership first",
+            ));
         }
-        .await)
+        // Anonymizing leaves time stamps as they were: one shared stamp would tie the
+        // notes together.
+        let notes_changed = match notes {
+            LeaveNotes::Keep => 0,
+            LeaveNotes::Anonymize => {
+                tx.execute(
+                    Sql::new(format!(
+                        "UPDATE annotations SET anonymous = TRUE WHERE {LEAVERS_NOTES}"
+                    ))
+                    .bind(group)
+                    .bind(user),
+                )
+                .await?
+            }
+            LeaveNotes::Withdraw => {
+                tx.execute(
+                    Sql::new(format!(
+                        "UPDATE annotations SET audience = 'private', group_id = NULL,
+                             updated_at = $3 WHERE {LEAVERS_NOTES}"
+                    ))
+                    .bind(group)
+                    .bind(user)
+                    .bind(now),
+                )
+                .await?
+            }
+        };
+        tx.execute(
+            Sql::new("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
+                .bind(group)
+                .bind(user),
+        )
+        .await?;
+        let group_deleted = members == 1;
+        if group_deleted {
+            tx.execute(Sql::new(NOTES_TO_PRIVATE).bind(group).bind(now))
+                .await?;
+            tx.execute(Sql::new(DELETE_GROUP).bind(group)).await?;
+        }
+        tx.commit().await?;
+        Ok(Left {
+            group_deleted,
+            notes_changed,
+        })
     }
 
     /// Removes `target` from the group; their notes stay with the group. The owner may remove
@@ -818,39 +740,34 @@ impl Store {
         actor: Uuid,
         target: Uuid,
     ) -> Result<(), GroupError> {
-        let id = group.to_string();
-        let actor_id = actor.to_string();
-        let target_id = target.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            let role = lock_and_role!(tx, &id, &actor_id);
-            if !role.can_moderate() {
-                return Err(GroupError::Forbidden(
-                    "only the group's owner and facilitators can remove members",
-                ));
-            }
-            if actor == target {
-                return Err(GroupError::Conflict(
-                    "you cannot remove yourself; leave the group instead",
-                ));
-            }
-            let Some(target_role) = role_in!(tx, &id, &target_id) else {
-                return Err(GroupError::NotFound("member"));
-            };
-            if role != GroupRole::Owner && target_role != GroupRole::Member {
-                return Err(GroupError::Forbidden(
-                    "facilitators can remove members only; ask the owner",
-                ));
-            }
-            sqlx::query("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
-                .bind(&id)
-                .bind(&target_id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(())
+        let mut tx = self.db.begin().await?;
+        let role = lock_and_role(&mut tx, group, actor).await?;
+        if !role.can_moderate() {
+            return Err(GroupError::Forbidden(
+                "only the group's owner and facilitators can remove members",
+            ));
         }
-        .await)
+        if actor == target {
+            return Err(GroupError::Conflict(
+                "you cannot remove yourself; leave the group instead",
+            ));
+        }
+        let Some(target_role) = role_in(&mut tx, group, target).await? else {
+            return Err(GroupError::NotFound("member"));
+        };
+        if role != GroupRole::Owner && target_role != GroupRole::Member {
+            return Err(GroupError::Forbidden(
+                "facilitators can remove members only; ask the owner",
+            ));
+        }
+        tx.execute(
+            Sql::new("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
+                .bind(group)
+                .bind(target),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Makes a member a facilitator or a facilitator a member; owner only.
@@ -861,35 +778,30 @@ impl Store {
         target: Uuid,
         new_role: GroupRole,
     ) -> Result<(), GroupError> {
-        let id = group.to_string();
-        let actor = actor.to_string();
-        let target = target.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            if lock_and_role!(tx, &id, &actor) != GroupRole::Owner {
-                return Err(GroupError::Forbidden(
-                    "only the group's owner can change roles",
+        let mut tx = self.db.begin().await?;
+        if lock_and_role(&mut tx, group, actor).await? != GroupRole::Owner {
+            return Err(GroupError::Forbidden(
+                "only the group's owner can change roles",
+            ));
+        }
+        match role_in(&mut tx, group, target).await? {
+            None => return Err(GroupError::NotFound("member")),
+            Some(GroupRole::Owner) => {
+                return Err(GroupError::Conflict(
+                    "the owner's role changes only by transferring ownership",
                 ));
             }
-            match role_in!(tx, &id, &target) {
-                None => return Err(GroupError::NotFound("member")),
-                Some(GroupRole::Owner) => {
-                    return Err(GroupError::Conflict(
-                        "the owner's role changes only by transferring ownership",
-                    ));
-                }
-                Some(_) => {}
-            }
-            sqlx::query("UPDATE memberships SET role = $3 WHERE group_id = $1 AND user_id = $2")
-                .bind(&id)
-                .bind(&target)
-                .bind(new_role.as_str())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(())
+            Some(_) => {}
         }
-        .await)
+        tx.execute(
+            Sql::new("UPDATE memberships SET role = $3 WHERE group_id = $1 AND user_id = $2")
+                .bind(group)
+                .bind(target)
+                .bind(new_role.as_str()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Hands the group to another member; the old owner stays on as a facilitator.
@@ -899,35 +811,25 @@ impl Store {
         actor: Uuid,
         target: Uuid,
     ) -> Result<(), GroupError> {
-        let id = group.to_string();
-        let actor_id = actor.to_string();
-        let target_id = target.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            if lock_and_role!(tx, &id, &actor_id) != GroupRole::Owner {
-                return Err(GroupError::Forbidden(
-                    "only the group's owner can transfer it",
-                ));
-            }
-            if role_in!(tx, &id, &target_id).is_none() {
-                return Err(GroupError::NotFound("member"));
-            }
-            if actor == target {
-                return Ok(());
-            }
-            let set_role = "UPDATE memberships SET role = $3 WHERE group_id = $1 AND user_id = $2";
-            for (user, role) in [(&actor_id, "facilitator"), (&target_id, "owner")] {
-                sqlx::query(set_role)
-                    .bind(&id)
-                    .bind(user)
-                    .bind(role)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(())
+        let mut tx = self.db.begin().await?;
+        if lock_and_role(&mut tx, group, actor).await? != GroupRole::Owner {
+            return Err(GroupError::Forbidden(
+                "only the group's owner can transfer it",
+            ));
         }
-        .await)
+        if role_in(&mut tx, group, target).await?.is_none() {
+            return Err(GroupError::NotFound("member"));
+        }
+        if actor == target {
+            return Ok(());
+        }
+        let set_role = "UPDATE memberships SET role = $3 WHERE group_id = $1 AND user_id = $2";
+        for (user, role) in [(actor, "facilitator"), (target, "owner")] {
+            tx.execute(Sql::new(set_role).bind(group).bind(user).bind(role))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -953,11 +855,8 @@ impl Store {
                    FROM groups g
                    WHERE g.name > $1 OR (g.name = $1 AND g.id > $2)
                    ORDER BY g.name, g.id LIMIT $3";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(&after_name)
-            .bind(&after_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)
+        self.db
+            .fetch_all(Sql::new(sql).bind(&after_name).bind(&after_id).bind(limit))
+            .await
     }
 }

@@ -1,19 +1,22 @@
 //! Persistence over sqlx: SQLite (the embedded default) or PostgreSQL, one API for both.
 //!
 //! Each query is written once in SQL both databases accept (`$1` placeholders, TEXT ids,
-//! BIGINT microsecond times) and run through [`with_db!`] on whichever pool is configured.
+//! BIGINT microsecond times) as an [`Sql`] and run through the seam in [`db`]; the few that
+//! differ per database live in [`dialect`].
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::Connection;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 pub mod account;
 pub mod annotations;
 pub mod attempts;
 pub mod books;
+mod db;
+mod dialect;
 mod group_commit;
 pub mod groups;
 pub mod moderation;
@@ -24,33 +27,21 @@ pub mod refresh;
 pub mod search;
 pub mod sessions;
 pub mod setup;
+pub mod testing;
 pub mod tokens;
 pub mod user_admin;
 pub mod users;
 pub mod visibility;
 
-/// A connection pool on one of the supported databases.
-#[derive(Clone, Debug)]
-pub enum Db {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
-/// Runs `$body` with `$pool` bound to the concrete pool, so one query text serves both databases.
-#[macro_export]
-macro_rules! with_db {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            $crate::store::Db::Sqlite($pool) => $body,
-            $crate::store::Db::Postgres($pool) => $body,
-        }
-    };
-}
+use db::Db;
+pub use db::{Bind, Row, Sql, Tx, Value};
+use dialect::Dialect;
 
 /// The storage layer handed to request handlers.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub db: Db,
+    db: Db,
+    dialect: &'static dyn Dialect,
     notes: group_commit::NoteWriter,
 }
 
@@ -109,18 +100,19 @@ impl Store {
         } else {
             anyhow::bail!("unsupported database URL {url:?}: use sqlite://… or postgres://…");
         };
+        let dialect: &'static dyn Dialect = match db {
+            Db::Sqlite(_) => &dialect::Sqlite,
+            Db::Postgres(_) => &dialect::Postgres,
+        };
         let notes = group_commit::NoteWriter::start(db.clone());
-        Ok(Self { db, notes })
+        Ok(Self { db, dialect, notes })
     }
 
     /// Applies pending migrations, then brings books stored by an earlier importer up to date
     /// ([`refresh`]); running it again is a no-op.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match &self.db {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
-        }
-        sessions::SessionBackend::new(&self.db).migrate().await?;
+        self.db.migrate().await?;
+        self.sessions().migrate().await?;
         let refreshed = self.refresh_stored_books().await?;
         if refreshed > 0 {
             tracing::info!(
@@ -133,14 +125,16 @@ impl Store {
 
     /// Answers whether the database responds.
     pub async fn ping(&self) -> sqlx::Result<()> {
-        with_db!(&self.db, |pool| sqlx::query("SELECT 1")
-            .execute(pool)
-            .await
-            .map(|_| ()))
+        self.db.ping().await
+    }
+
+    /// The tower-sessions store on this database.
+    pub fn sessions(&self) -> sessions::SessionBackend {
+        sessions::SessionBackend::new(&self.db)
     }
 
     pub async fn close(&self) {
-        with_db!(&self.db, |pool| pool.close().await)
+        self.db.close().await
     }
 }
 
@@ -159,69 +153,6 @@ pub fn rfc3339(micros: i64) -> String {
 /// Whether `err` is a unique-constraint violation (a duplicate name, say).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
-/// A value bound to a placeholder of a query assembled at run time.
-#[derive(Debug, Clone)]
-pub enum Bind {
-    Text(String),
-    Int(i64),
-    Bool(bool),
-}
-
-/// A query text with its binds, for queries whose shape depends on the request (filters,
-/// orderings). [`Sql::arg`] adds a bind and returns its `$n` placeholder.
-#[derive(Debug, Default)]
-pub struct Sql {
-    pub text: String,
-    pub binds: Vec<Bind>,
-}
-
-impl Sql {
-    pub fn arg(&mut self, value: impl Into<Bind>) -> String {
-        self.binds.push(value.into());
-        format!("${}", self.binds.len())
-    }
-}
-
-impl From<String> for Bind {
-    fn from(text: String) -> Self {
-        Bind::Text(text)
-    }
-}
-
-impl From<&str> for Bind {
-    fn from(text: &str) -> Self {
-        Bind::Text(text.to_owned())
-    }
-}
-
-impl From<i64> for Bind {
-    fn from(n: i64) -> Self {
-        Bind::Int(n)
-    }
-}
-
-impl From<bool> for Bind {
-    fn from(b: bool) -> Self {
-        Bind::Bool(b)
-    }
-}
-
-/// Binds every value of `$sql` to the query `$query` (a macro: each database's query type differs).
-#[macro_export]
-macro_rules! bind_all {
-    ($query:expr, $sql:expr) => {{
-        let mut query = $query;
-        for bind in &$sql.binds {
-            query = match bind {
-                $crate::store::Bind::Text(text) => query.bind(text.clone()),
-                $crate::store::Bind::Int(n) => query.bind(*n),
-                $crate::store::Bind::Bool(b) => query.bind(*b),
-            };
-        }
-        query
-    }};
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.

@@ -8,8 +8,7 @@ use uuid::Uuid;
 use super::books::viewer_binds;
 use super::users::User;
 use super::visibility::{moderated_by, thread_visible};
-use super::{Store, now_micros};
-use crate::with_db;
+use super::{Sql, Store, now_micros};
 
 /// An open report on a note the viewer moderates.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,15 +33,16 @@ impl Store {
         let now = now_micros();
         let sql = "INSERT INTO reports (id, annotation_id, reporter_id, reason, created_at)
                    VALUES ($1, $2, $3, $4, $5)";
-        with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(id.to_string())
-            .bind(annotation.to_string())
-            .bind(reporter.to_string())
-            .bind(reason)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
+        self.db
+            .execute(
+                Sql::new(sql)
+                    .bind(id)
+                    .bind(annotation)
+                    .bind(reporter)
+                    .bind(reason)
+                    .bind(now),
+            )
+            .await?;
         Ok((id, now))
     }
 
@@ -50,11 +50,10 @@ impl Store {
     pub async fn has_open_report(&self, annotation: Uuid, reporter: Uuid) -> sqlx::Result<bool> {
         let sql = "SELECT COUNT(*) FROM reports
                    WHERE annotation_id = $1 AND reporter_id = $2 AND resolved = FALSE";
-        let n: i64 = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(annotation.to_string())
-            .bind(reporter.to_string())
-            .fetch_one(pool)
-            .await)?;
+        let n: i64 = self
+            .db
+            .scalar(Sql::new(sql).bind(annotation).bind(reporter))
+            .await?;
         Ok(n > 0)
     }
 
@@ -78,14 +77,16 @@ impl Store {
         );
         let (viewer_id, role) = viewer_binds(Some(viewer));
         let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
-        with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(&viewer_id)
-            .bind(role)
-            .bind(after_time)
-            .bind(&after_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)
+        self.db
+            .fetch_all(
+                Sql::new(sql)
+                    .bind(&viewer_id)
+                    .bind(role)
+                    .bind(after_time)
+                    .bind(&after_id)
+                    .bind(limit),
+            )
+            .await
     }
 
     /// Hides or shows a note if `moderator` moderates it, resolving its open reports when
@@ -102,34 +103,30 @@ impl Store {
             "UPDATE annotations SET hidden = $2, updated_at = $3 WHERE id = $1 AND {}",
             moderated_by("annotations", "$4", "$5")
         );
-        let id = annotation.to_string();
-        with_db!(&self.db, |pool| {
-            async {
-            let mut tx = pool.begin().await?;
-            let changed = sqlx::query(&sql)
-                .bind(&id)
-                .bind(hidden)
-                .bind(now_micros())
-                .bind(&viewer_id)
-                .bind(role)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if changed == 0 {
-                return Ok(false);
-            }
-            if hidden {
-                sqlx::query(
+        let mut tx = self.db.begin().await?;
+        let changed = tx
+            .execute(
+                Sql::new(sql)
+                    .bind(annotation)
+                    .bind(hidden)
+                    .bind(now_micros())
+                    .bind(&viewer_id)
+                    .bind(role),
+            )
+            .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        if hidden {
+            tx.execute(
+                Sql::new(
                     "UPDATE reports SET resolved = TRUE WHERE annotation_id = $1 AND resolved = FALSE",
                 )
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(true)
+                .bind(annotation),
+            )
+            .await?;
         }
-        .await
-        })
+        tx.commit().await?;
+        Ok(true)
     }
 }

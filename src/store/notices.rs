@@ -4,9 +4,8 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::Store;
 use super::groups::GroupError;
-use crate::with_db;
+use super::{Sql, Store, Tx, now_micros};
 
 /// What changed in a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,29 +66,34 @@ struct NoticeRow {
     created_at: i64,
 }
 
-/// Records a change of group `$group` inside transaction `$tx`, already dismissed for the
-/// member who made it.
-#[macro_export]
-macro_rules! record_notice {
-    ($tx:expr, $group:expr, $actor:expr, $kind:expr, $rules:expr) => {{
-        let notice = uuid::Uuid::now_v7().to_string();
-        sqlx::query(
+/// Records a change of `group` inside `tx`, already dismissed for the member who made it.
+pub(super) async fn record_notice(
+    tx: &mut Tx,
+    group: Uuid,
+    actor: Uuid,
+    kind: NoticeKind,
+    rules: Option<String>,
+) -> sqlx::Result<()> {
+    let notice = Uuid::now_v7().to_string();
+    tx.execute(
+        Sql::new(
             "INSERT INTO group_notices (id, group_id, kind, rules, created_at)
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&notice)
-        .bind($group)
-        .bind($kind.as_str())
-        .bind($rules)
-        .bind($crate::store::now_micros())
-        .execute(&mut *$tx)
-        .await?;
-        sqlx::query("INSERT INTO notice_dismissals (notice_id, user_id) VALUES ($1, $2)")
+        .bind(group)
+        .bind(kind.as_str())
+        .bind(rules)
+        .bind(now_micros()),
+    )
+    .await?;
+    tx.execute(
+        Sql::new("INSERT INTO notice_dismissals (notice_id, user_id) VALUES ($1, $2)")
             .bind(&notice)
-            .bind($actor)
-            .execute(&mut *$tx)
-            .await?;
-    }};
+            .bind(actor),
+    )
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -102,11 +106,10 @@ impl Store {
                      AND NOT EXISTS (SELECT 1 FROM notice_dismissals d
                                      WHERE d.notice_id = n.id AND d.user_id = $2)
                    ORDER BY n.created_at, n.id";
-        let rows: Vec<NoticeRow> = with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(group.to_string())
-            .bind(member.to_string())
-            .fetch_all(pool)
-            .await)?;
+        let rows: Vec<NoticeRow> = self
+            .db
+            .fetch_all(Sql::new(sql).bind(group).bind(member))
+            .await?;
         Ok(rows
             .into_iter()
             .map(|row| Notice {
@@ -133,22 +136,13 @@ impl Store {
         let exists = "SELECT COUNT(*) FROM group_notices n
                       JOIN memberships m ON m.group_id = n.group_id AND m.user_id = $3
                       WHERE n.id = $1 AND n.group_id = $2";
-        let (group, member) = (group.to_string(), member.to_string());
-        let found: i64 = with_db!(&self.db, |pool| async {
-            sqlx::query(sql)
-                .bind(notice)
-                .bind(&group)
-                .bind(&member)
-                .execute(pool)
-                .await?;
-            sqlx::query_scalar(exists)
-                .bind(notice)
-                .bind(&group)
-                .bind(&member)
-                .fetch_one(pool)
-                .await
-        }
-        .await)?;
+        self.db
+            .execute(Sql::new(sql).bind(notice).bind(group).bind(member))
+            .await?;
+        let found: i64 = self
+            .db
+            .scalar(Sql::new(exists).bind(notice).bind(group).bind(member))
+            .await?;
         if found == 0 {
             return Err(GroupError::NotFound("notice"));
         }

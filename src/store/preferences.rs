@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::Store;
 use super::annotations::{Margin, MarginMode};
 use super::books::viewer_binds;
 use super::users::User;
 use super::visibility::thread_visible;
-use crate::with_db;
+use super::{Sql, Store};
 
 /// The key under which the account-wide preference is stored (books have their id).
 const ACCOUNT: &str = "";
@@ -55,10 +54,10 @@ impl Store {
     pub async fn preferences(&self, user: Uuid) -> sqlx::Result<Preferences> {
         let sql = "SELECT book_id, margin, my_reading_first, show_written_blind FROM preferences
                    WHERE user_id = $1";
-        let rows: Vec<PreferenceRow> = with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(user.to_string())
-            .fetch_all(pool)
-            .await)?;
+        let rows: Vec<PreferenceRow> = self
+            .db
+            .fetch_all(Sql::new(sql).bind(user.to_string()))
+            .await?;
         let mut preferences = Preferences::default();
         for row in rows {
             let margin = Margin {
@@ -90,14 +89,12 @@ impl Store {
                     .map(|(book, m)| (book.as_str(), m, false)),
             )
             .collect();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            sqlx::query("DELETE FROM preferences WHERE user_id = $1")
-                .bind(user.to_string())
-                .execute(&mut *tx)
-                .await?;
-            for (book, margin, show_written_blind) in &rows {
-                sqlx::query(
+        let mut tx = self.db.begin().await?;
+        tx.execute(Sql::new("DELETE FROM preferences WHERE user_id = $1").bind(user.to_string()))
+            .await?;
+        for (book, margin, show_written_blind) in &rows {
+            tx.execute(
+                Sql::new(
                     "INSERT INTO preferences
                          (user_id, book_id, margin, my_reading_first, show_written_blind)
                      VALUES ($1, $2, $3, $4, $5)",
@@ -106,13 +103,11 @@ impl Store {
                 .bind(*book)
                 .bind(margin.margin.as_str())
                 .bind(margin.my_reading_first)
-                .bind(*show_written_blind)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await
+                .bind(*show_written_blind),
+            )
+            .await?;
         }
-        .await)
+        tx.commit().await
     }
 
     /// The margin a reader uses on one book: the book's override, else the account's.
@@ -122,12 +117,10 @@ impl Store {
             stored_preference("margin", "$1", "$2"),
             stored_preference("my_reading_first", "$1", "$2")
         );
-        let (margin, my_reading_first): (Option<String>, Option<bool>) =
-            with_db!(&self.db, |pool| sqlx::query_as(&sql)
-                .bind(user.to_string())
-                .bind(book.to_string())
-                .fetch_one(pool)
-                .await)?;
+        let (margin, my_reading_first): (Option<String>, Option<bool>) = self
+            .db
+            .fetch_one(Sql::new(sql).bind(user.to_string()).bind(book.to_string()))
+            .await?;
         Ok(Margin {
             margin: margin
                 .as_deref()
@@ -139,22 +132,18 @@ impl Store {
 
     pub async fn mute(&self, user: Uuid, muted: Uuid) -> sqlx::Result<()> {
         let sql = "INSERT INTO mutes (user_id, muted_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-        with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(user.to_string())
-            .bind(muted.to_string())
-            .execute(pool)
+        self.db
+            .execute(Sql::new(sql).bind(user.to_string()).bind(muted.to_string()))
             .await
-            .map(|_| ()))
+            .map(|_| ())
     }
 
     pub async fn unmute(&self, user: Uuid, muted: Uuid) -> sqlx::Result<bool> {
         let sql = "DELETE FROM mutes WHERE user_id = $1 AND muted_id = $2";
-        let done = with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(user.to_string())
-            .bind(muted.to_string())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let done = self
+            .db
+            .execute(Sql::new(sql).bind(user.to_string()).bind(muted.to_string()))
+            .await?;
         Ok(done > 0)
     }
 
@@ -163,12 +152,14 @@ impl Store {
     pub async fn sees_notes_by(&self, viewer: &User, author: Uuid) -> sqlx::Result<bool> {
         let sql = format!("SELECT {}", sees_notes_by("$3", "$1", "$2"));
         let (viewer_id, role) = viewer_binds(Some(viewer));
-        with_db!(&self.db, |pool| sqlx::query_scalar(&sql)
-            .bind(viewer_id)
-            .bind(role)
-            .bind(author.to_string())
-            .fetch_one(pool)
-            .await)
+        self.db
+            .scalar(
+                Sql::new(sql)
+                    .bind(viewer_id)
+                    .bind(role)
+                    .bind(author.to_string()),
+            )
+            .await
     }
 
     /// The people a reader muted: (id, display name). The name shows only while the reader
@@ -182,10 +173,8 @@ impl Store {
             sees_notes_by("m.muted_id", "$1", "$2")
         );
         let (viewer_id, role) = viewer_binds(Some(user));
-        with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(viewer_id)
-            .bind(role)
-            .fetch_all(pool)
-            .await)
+        self.db
+            .fetch_all(Sql::new(sql).bind(viewer_id).bind(role))
+            .await
     }
 }

@@ -5,8 +5,7 @@ use uuid::Uuid;
 use super::books::viewer_binds;
 use super::users::User;
 use super::visibility::book_readable;
-use super::{Store, now_micros};
-use crate::with_db;
+use super::{Sql, Store, now_micros};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Progress {
@@ -47,15 +46,17 @@ impl Store {
                    ON CONFLICT (user_id, book_id) DO UPDATE
                    SET chapter = excluded.chapter, passage_id = excluded.passage_id,
                        updated_at = excluded.updated_at";
-        with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(user.to_string())
-            .bind(&progress.book_id)
-            .bind(progress.chapter)
-            .bind(&progress.passage_id)
-            .bind(progress.updated_at)
-            .execute(pool)
+        self.db
+            .execute(
+                Sql::new(sql)
+                    .bind(user.to_string())
+                    .bind(&progress.book_id)
+                    .bind(progress.chapter)
+                    .bind(&progress.passage_id)
+                    .bind(progress.updated_at),
+            )
             .await
-            .map(|_| ()))?;
+            .map(|_| ())?;
         Ok(progress)
     }
 
@@ -63,11 +64,9 @@ impl Store {
     pub async fn progress(&self, user: Uuid, book: Uuid) -> sqlx::Result<Option<Progress>> {
         let sql = "SELECT book_id, chapter, passage_id, updated_at FROM reading_progress
                    WHERE user_id = $1 AND book_id = $2";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(user.to_string())
-            .bind(book.to_string())
-            .fetch_optional(pool)
-            .await)
+        self.db
+            .fetch_optional(Sql::new(sql).bind(user.to_string()).bind(book.to_string()))
+            .await
     }
 
     /// The books `user` has started and may still read, most recently read first, after the
@@ -88,22 +87,21 @@ impl Store {
              ORDER BY r.updated_at DESC, r.book_id DESC LIMIT $5",
             readable = book_readable("b", "$1", "$2")
         );
-        with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(&viewer)
-            .bind(role)
-            .bind(after_time)
-            .bind(&after_book)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)
+        self.db
+            .fetch_all(
+                Sql::new(sql)
+                    .bind(&viewer)
+                    .bind(role)
+                    .bind(after_time)
+                    .bind(&after_book)
+                    .bind(limit),
+            )
+            .await
     }
 
     /// How many chapters `book` has (indexes run from 0).
     pub async fn chapter_count(&self, book: Uuid) -> sqlx::Result<i64> {
         let sql = "SELECT COUNT(*) FROM chapters WHERE book_id = $1";
-        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(book.to_string())
-            .fetch_one(pool)
-            .await)
+        self.db.scalar(Sql::new(sql).bind(book.to_string())).await
     }
 }

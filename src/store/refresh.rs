@@ -10,9 +10,8 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::Store;
+use super::{Sql, Store};
 use crate::epub::{self, Book, ContentHash};
-use crate::with_db;
 
 /// Version 2: chapters sanitized as the browser's tree, passage texts without ruby readings,
 /// only resources a reader needs.
@@ -34,10 +33,7 @@ impl Store {
     /// A book that cannot be brought up to date is logged and left as it was.
     pub async fn refresh_stored_books(&self) -> anyhow::Result<usize> {
         let sql = "SELECT id FROM books WHERE content_version < $1";
-        let ids: Vec<String> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(CONTENT_VERSION)
-            .fetch_all(pool)
-            .await)?;
+        let ids: Vec<String> = self.db.scalars(Sql::new(sql).bind(CONTENT_VERSION)).await?;
         for id in &ids {
             match self.refreshed(id).await? {
                 Ok(refreshed) => self.store_refreshed(id, refreshed).await?,
@@ -48,32 +44,38 @@ impl Store {
     }
 
     async fn refreshed(&self, id: &str) -> anyhow::Result<Result<Refreshed, epub::EpubError>> {
-        let chapters: Vec<(i64, String, String)> = with_db!(&self.db, |pool| sqlx::query_as(
-            "SELECT idx, href, html FROM chapters WHERE book_id = $1 ORDER BY idx"
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await)?;
-        let passages: Vec<(String, String)> = with_db!(&self.db, |pool| sqlx::query_as(
-            "SELECT id, text FROM passages WHERE book_id = $1 ORDER BY chapter, ordinal"
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await)?;
-        let resources: Vec<(String, String, Vec<u8>)> = with_db!(&self.db, |pool| sqlx::query_as(
-            "SELECT path, media_type, data FROM resources WHERE book_id = $1"
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await)?;
-        let notes: Vec<(String, String, i64, i64, String)> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT id, passage_id, start_pos, end_pos, exact FROM annotations WHERE book_id = $1",
+        let chapters: Vec<(i64, String, String)> = self
+            .db
+            .fetch_all(
+                Sql::new("SELECT idx, href, html FROM chapters WHERE book_id = $1 ORDER BY idx")
+                    .bind(id),
             )
-            .bind(id)
-            .fetch_all(pool)
-            .await
-        })?;
+            .await?;
+        let passages: Vec<(String, String)> = self
+            .db
+            .fetch_all(
+                Sql::new(
+                    "SELECT id, text FROM passages WHERE book_id = $1 ORDER BY chapter, ordinal",
+                )
+                .bind(id),
+            )
+            .await?;
+        let resources: Vec<(String, String, Vec<u8>)> = self
+            .db
+            .fetch_all(
+                Sql::new("SELECT path, media_type, data FROM resources WHERE book_id = $1")
+                    .bind(id),
+            )
+            .await?;
+        let notes: Vec<(String, String, i64, i64, String)> = self
+            .db
+            .fetch_all(
+                Sql::new(
+                    "SELECT id, passage_id, start_pos, end_pos, exact FROM annotations WHERE book_id = $1",
+                )
+                .bind(id),
+            )
+            .await?;
 
         let book = Book {
             base: format!("/api/books/{id}"),
@@ -148,84 +150,89 @@ impl Store {
     }
 
     async fn store_refreshed(&self, id: &str, refreshed: Refreshed) -> sqlx::Result<()> {
-        with_db!(&self.db, |pool| {
-            async {
-            let mut tx = pool.begin().await?;
-            for (idx, html) in &refreshed.chapters {
-                sqlx::query("UPDATE chapters SET html = $3 WHERE book_id = $1 AND idx = $2")
+        let mut tx = self.db.begin().await?;
+        for (idx, html) in refreshed.chapters {
+            tx.execute(
+                Sql::new("UPDATE chapters SET html = $3 WHERE book_id = $1 AND idx = $2")
                     .bind(id)
                     .bind(idx)
-                    .bind(html)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for (passage, text) in &refreshed.passages {
-                sqlx::query(
+                    .bind(html),
+            )
+            .await?;
+        }
+        for (passage, text) in refreshed.passages {
+            let fingerprint = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
+            tx.execute(
+                Sql::new(
                     "UPDATE passages SET text = $3, fingerprint = $4 WHERE book_id = $1 AND id = $2",
                 )
                 .bind(id)
                 .bind(passage)
                 .bind(text)
-                .bind(hex::encode(&Sha256::digest(text.as_bytes())[..8]))
-                .execute(&mut *tx)
-                .await?;
-            }
-            for (note, start, end, exact) in &refreshed.notes {
-                sqlx::query(
+                .bind(fingerprint),
+            )
+            .await?;
+        }
+        for (note, start, end, exact) in refreshed.notes {
+            tx.execute(
+                Sql::new(
                     "UPDATE annotations SET start_pos = $2, end_pos = $3, exact = $4 WHERE id = $1",
                 )
                 .bind(note)
                 .bind(start)
                 .bind(end)
-                .bind(exact)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for (path, data) in &refreshed.resources {
-                match data {
-                    Some(data) => {
-                        sqlx::query(
+                .bind(exact),
+            )
+            .await?;
+        }
+        for (path, data) in refreshed.resources {
+            match data {
+                Some(data) => {
+                    let sha256 = hex::encode(Sha256::digest(&data));
+                    tx.execute(
+                        Sql::new(
                             "UPDATE resources SET data = $3, sha256 = $4 WHERE book_id = $1 AND path = $2",
                         )
                         .bind(id)
                         .bind(path)
                         .bind(data)
-                        .bind(hex::encode(Sha256::digest(data)))
-                        .execute(&mut *tx)
-                        .await?
-                    }
-                    None => {
-                        sqlx::query("DELETE FROM resources WHERE book_id = $1 AND path = $2")
+                        .bind(sha256),
+                    )
+                    .await?
+                }
+                None => {
+                    tx.execute(
+                        Sql::new("DELETE FROM resources WHERE book_id = $1 AND path = $2")
                             .bind(id)
-                            .bind(path)
-                            .execute(&mut *tx)
-                            .await?
-                    }
-                };
-            }
-            // The hash tells duplicates apart; a clash with another book keeps the old one.
-            let clash: Option<String> =
-                sqlx::query_scalar("SELECT id FROM books WHERE content_hash = $1 AND id <> $2")
-                    .bind(&refreshed.content_hash)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if clash.is_none() {
-                sqlx::query("UPDATE books SET content_hash = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(&refreshed.content_hash)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("UPDATE books SET content_version = $2 WHERE id = $1")
-                .bind(id)
-                .bind(CONTENT_VERSION)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
+                            .bind(path),
+                    )
+                    .await?
+                }
+            };
         }
-        .await
-        })
+        // The hash tells duplicates apart; a clash with another book keeps the old one.
+        let clash: Option<String> = tx
+            .scalar_optional(
+                Sql::new("SELECT id FROM books WHERE content_hash = $1 AND id <> $2")
+                    .bind(&refreshed.content_hash)
+                    .bind(id),
+            )
+            .await?;
+        if clash.is_none() {
+            tx.execute(
+                Sql::new("UPDATE books SET content_hash = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(refreshed.content_hash),
+            )
+            .await?;
+        }
+        tx.execute(
+            Sql::new("UPDATE books SET content_version = $2 WHERE id = $1")
+                .bind(id)
+                .bind(CONTENT_VERSION),
+        )
+        .await?;
+        tx.commit().await
     }
 }
 

@@ -15,7 +15,7 @@ pub enum SessionBackend {
 }
 
 impl SessionBackend {
-    pub fn new(db: &Db) -> Self {
+    pub(super) fn new(db: &Db) -> Self {
         match db {
             Db::Sqlite(pool) => Self::Sqlite(SqliteStore::new(pool.clone())),
             Db::Postgres(pool) => Self::Postgres(PostgresStore::new(pool.clone())),

@@ -6,8 +6,7 @@ use uuid::Uuid;
 
 use super::tokens::hash_token;
 use super::users::{INSERT_USER, Role, User};
-use super::{Store, now_micros};
-use crate::with_db;
+use super::{Sql, Store, now_micros};
 
 /// The account [`Store::complete_setup`] creates as the admin.
 pub struct FirstAccount<'a> {
@@ -27,28 +26,24 @@ impl Store {
     pub async fn issue_setup_token(&self) -> sqlx::Result<Option<String>> {
         let token = crate::auth::random_secret("");
         let now = now_micros();
-        let issued = with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            sqlx::query("DELETE FROM setup_tokens")
-                .execute(&mut *tx)
-                .await?;
-            let has_admin: bool = sqlx::query_scalar(HAS_ADMIN).fetch_one(&mut *tx).await?;
-            if has_admin {
-                tx.commit().await?;
-                return Ok(false);
-            }
-            sqlx::query(
+        let mut tx = self.db.begin().await?;
+        tx.execute(Sql::new("DELETE FROM setup_tokens")).await?;
+        let has_admin: bool = tx.scalar(Sql::new(HAS_ADMIN)).await?;
+        if has_admin {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        tx.execute(
+            Sql::new(
                 "INSERT INTO setup_tokens (token_hash, expires_at, created_at) VALUES ($1, $2, $3)",
             )
             .bind(hash_token(&token))
             .bind(now + SETUP_TOKEN_LIFETIME_MICROS)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await.map(|()| true)
-        }
-        .await)?;
-        Ok(issued.then_some(token))
+            .bind(now),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(token))
     }
 
     /// Whether `token` would create the admin now: known, unexpired, and no admin yet.
@@ -56,11 +51,9 @@ impl Store {
         let sql =
             "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = $1 AND expires_at > $2)
                    AND NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin')";
-        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(hash_token(token))
-            .bind(now_micros())
-            .fetch_one(pool)
-            .await)
+        self.db
+            .scalar(Sql::new(sql).bind(hash_token(token)).bind(now_micros()))
+            .await
     }
 
     /// Creates the admin account and consumes the setup token, in one transaction; None
@@ -81,39 +74,38 @@ impl Store {
             role: Role::Admin,
             created_at: now_micros(),
         };
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            let taken: Vec<(String, i64)> =
-                sqlx::query_as("DELETE FROM setup_tokens RETURNING token_hash, expires_at")
-                    .fetch_all(&mut *tx)
-                    .await?;
-            let valid = taken
-                .iter()
-                .any(|(hash, expires)| *hash == presented && *expires > user.created_at);
-            let has_admin: bool = sqlx::query_scalar(HAS_ADMIN).fetch_one(&mut *tx).await?;
-            if has_admin {
-                // Tokens are dead once an admin exists: their deletion stands.
-                tx.commit().await?;
-                return Ok(None);
-            }
-            if !valid {
-                // A wrong guess must not use up the real link.
-                tx.rollback().await?;
-                return Ok(None);
-            }
-            sqlx::query(INSERT_USER)
-                .bind(user.id.to_string())
+        let mut tx = self.db.begin().await?;
+        let taken: Vec<(String, i64)> = tx
+            .fetch_all(Sql::new(
+                "DELETE FROM setup_tokens RETURNING token_hash, expires_at",
+            ))
+            .await?;
+        let valid = taken
+            .iter()
+            .any(|(hash, expires)| *hash == presented && *expires > user.created_at);
+        let has_admin: bool = tx.scalar(Sql::new(HAS_ADMIN)).await?;
+        if has_admin {
+            // Tokens are dead once an admin exists: their deletion stands.
+            tx.commit().await?;
+            return Ok(None);
+        }
+        if !valid {
+            // A wrong guess must not use up the real link: dropping the transaction rolls
+            // the deletion back.
+            return Ok(None);
+        }
+        tx.execute(
+            Sql::new(INSERT_USER)
+                .bind(user.id)
                 .bind(&user.username)
                 .bind(&user.display_name)
                 .bind(new.password_hash)
                 .bind(user.role.as_str())
-                .bind(user.created_at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(Some(user))
-        }
-        .await)
+                .bind(user.created_at),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(user))
     }
 }
 
@@ -122,8 +114,6 @@ impl Store {
     pub async fn is_empty(&self) -> sqlx::Result<bool> {
         let sql = "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM books)
                    AND NOT EXISTS (SELECT 1 FROM groups)";
-        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .fetch_one(pool)
-            .await)
+        self.db.scalar(Sql::new(sql)).await
     }
 }

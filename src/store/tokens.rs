@@ -4,8 +4,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::users::{User, UserRow};
-use super::{Store, now_micros};
-use crate::with_db;
+use super::{Sql, Store, now_micros};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenInfo {
@@ -29,36 +28,34 @@ impl Store {
         };
         let sql = "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at)
                    VALUES ($1, $2, $3, $4, $5)";
-        with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(&info.id)
-            .bind(user.to_string())
-            .bind(&info.name)
-            .bind(hash_token(&secret))
-            .bind(info.created_at)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
+        self.db
+            .execute(
+                Sql::new(sql)
+                    .bind(&info.id)
+                    .bind(user.to_string())
+                    .bind(&info.name)
+                    .bind(hash_token(&secret))
+                    .bind(info.created_at),
+            )
+            .await?;
         Ok((info, secret))
     }
 
     pub async fn list_tokens(&self, user: Uuid) -> sqlx::Result<Vec<TokenInfo>> {
         let sql = "SELECT id, name, created_at FROM api_tokens
                    WHERE user_id = $1 ORDER BY created_at, id";
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(user.to_string())
-            .fetch_all(pool)
-            .await)
+        self.db
+            .fetch_all(Sql::new(sql).bind(user.to_string()))
+            .await
     }
 
     /// Revokes one of `user`'s tokens; false when there was no such token of theirs.
     pub async fn delete_token(&self, user: Uuid, id: &str) -> sqlx::Result<bool> {
         let sql = "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2";
-        let done = with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(id)
-            .bind(user.to_string())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let done = self
+            .db
+            .execute(Sql::new(sql).bind(id).bind(user.to_string()))
+            .await?;
         Ok(done > 0)
     }
 
@@ -67,10 +64,10 @@ impl Store {
     pub async fn user_by_token(&self, token: &str) -> sqlx::Result<Option<User>> {
         let sql = "SELECT u.id, u.username, u.display_name, u.role, u.created_at
                    FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
-        let row: Option<UserRow> = with_db!(&self.db, |pool| sqlx::query_as(sql)
-            .bind(hash_token(token))
-            .fetch_optional(pool)
-            .await)?;
+        let row: Option<UserRow> = self
+            .db
+            .fetch_optional(Sql::new(sql).bind(hash_token(token)))
+            .await?;
         Ok(row.map(User::from))
     }
 }

@@ -3,8 +3,7 @@
 use uuid::Uuid;
 
 use super::users::{Role, USER_COLUMNS, User, UserRow};
-use super::{Store, escape_like};
-use crate::with_db;
+use super::{Sql, Store, escape_like};
 
 /// How a role change ended.
 #[derive(Debug)]
@@ -33,12 +32,15 @@ impl Store {
                AND username > $2
              ORDER BY username LIMIT $3"
         );
-        let rows: Vec<UserRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(&pattern)
-            .bind(after.unwrap_or(""))
-            .bind(limit)
-            .fetch_all(pool)
-            .await)?;
+        let rows: Vec<UserRow> = self
+            .db
+            .fetch_all(
+                Sql::new(sql)
+                    .bind(&pattern)
+                    .bind(after.unwrap_or(""))
+                    .bind(limit),
+            )
+            .await?;
         Ok(rows.into_iter().map(User::from).collect())
     }
 
@@ -48,38 +50,35 @@ impl Store {
     /// changes queue behind each other and each counts the admins the one before it left.
     pub async fn set_role(&self, user: Uuid, role: Role) -> sqlx::Result<RoleChange> {
         let id = user.to_string();
-        with_db!(&self.db, |pool| async {
-            let mut tx = pool.begin().await?;
-            sqlx::query("UPDATE users SET role = role WHERE role = 'admin'")
-                .execute(&mut *tx)
-                .await?;
-            let current: Option<String> =
-                sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
-                    .bind(&id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some(current) = current else {
-                return Ok(RoleChange::NoSuchUser);
-            };
-            if current == Role::Admin.as_str() && role != Role::Admin {
-                let admins: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if admins <= 1 {
-                    return Ok(RoleChange::LastAdmin);
-                }
-            }
-            let row: UserRow = sqlx::query_as(&format!(
-                "UPDATE users SET role = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
-            ))
-            .bind(&id)
-            .bind(role.as_str())
-            .fetch_one(&mut *tx)
+        let mut tx = self.db.begin().await?;
+        tx.execute(Sql::new(
+            "UPDATE users SET role = role WHERE role = 'admin'",
+        ))
+        .await?;
+        let current: Option<String> = tx
+            .scalar_optional(Sql::new("SELECT role FROM users WHERE id = $1").bind(&id))
             .await?;
-            tx.commit().await?;
-            Ok(RoleChange::Changed(row.into()))
+        let Some(current) = current else {
+            return Ok(RoleChange::NoSuchUser);
+        };
+        if current == Role::Admin.as_str() && role != Role::Admin {
+            let admins: i64 = tx
+                .scalar(Sql::new("SELECT COUNT(*) FROM users WHERE role = 'admin'"))
+                .await?;
+            if admins <= 1 {
+                return Ok(RoleChange::LastAdmin);
+            }
         }
-        .await)
+        let row: UserRow = tx
+            .fetch_one(
+                Sql::new(format!(
+                    "UPDATE users SET role = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
+                ))
+                .bind(&id)
+                .bind(role.as_str()),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(RoleChange::Changed(row.into()))
     }
 }

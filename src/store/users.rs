@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Store, now_micros};
-use crate::with_db;
+use super::{Sql, Store, now_micros};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -93,46 +92,46 @@ impl Store {
             role: new.role,
             created_at: now_micros(),
         };
-        with_db!(&self.db, |pool| sqlx::query(INSERT_USER)
-            .bind(user.id.to_string())
-            .bind(&user.username)
-            .bind(&user.display_name)
-            .bind(new.password_hash)
-            .bind(user.role.as_str())
-            .bind(user.created_at)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
+        self.db
+            .execute(
+                Sql::new(INSERT_USER)
+                    .bind(user.id.to_string())
+                    .bind(&user.username)
+                    .bind(&user.display_name)
+                    .bind(new.password_hash)
+                    .bind(user.role.as_str())
+                    .bind(user.created_at),
+            )
+            .await?;
         Ok(user)
     }
 
     pub async fn user_by_id(&self, id: Uuid) -> sqlx::Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row: Option<UserRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await)?;
+        let row: Option<UserRow> = self
+            .db
+            .fetch_optional(Sql::new(sql).bind(id.to_string()))
+            .await?;
         Ok(row.map(User::from))
     }
 
     /// The account a session names, if the session is of its current epoch.
     pub async fn user_by_session(&self, id: Uuid, epoch: i64) -> sqlx::Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND session_epoch = $2");
-        let row: Option<UserRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(id.to_string())
-            .bind(epoch)
-            .fetch_optional(pool)
-            .await)?;
+        let row: Option<UserRow> = self
+            .db
+            .fetch_optional(Sql::new(sql).bind(id.to_string()).bind(epoch))
+            .await?;
         Ok(row.map(User::from))
     }
 
     /// The epoch a new session of the account carries.
     pub async fn session_epoch(&self, id: Uuid) -> sqlx::Result<i64> {
         let sql = "SELECT session_epoch FROM users WHERE id = $1";
-        let epoch: Option<i64> = with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await)?;
+        let epoch: Option<i64> = self
+            .db
+            .scalar_optional(Sql::new(sql).bind(id.to_string()))
+            .await?;
         Ok(epoch.unwrap_or_default())
     }
 
@@ -141,21 +140,17 @@ impl Store {
     pub async fn set_password(&self, id: Uuid, password_hash: &str) -> sqlx::Result<i64> {
         let sql = "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
                    WHERE id = $1 RETURNING session_epoch";
-        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
-            .bind(id.to_string())
-            .bind(password_hash)
-            .fetch_one(pool)
-            .await)
+        self.db
+            .scalar(Sql::new(sql).bind(id.to_string()).bind(password_hash))
+            .await
     }
 
     pub async fn set_display_name(&self, id: Uuid, display_name: &str) -> sqlx::Result<()> {
         let sql = "UPDATE users SET display_name = $2 WHERE id = $1";
-        with_db!(&self.db, |pool| sqlx::query(sql)
-            .bind(id.to_string())
-            .bind(display_name)
-            .execute(pool)
+        self.db
+            .execute(Sql::new(sql).bind(id.to_string()).bind(display_name))
             .await
-            .map(|_| ()))
+            .map(|_| ())
     }
 
     /// The account and its password hash, for checking a login.
@@ -167,10 +162,7 @@ impl Store {
             password_hash: String,
         }
         let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1");
-        let row: Option<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(username)
-            .fetch_optional(pool)
-            .await)?;
+        let row: Option<Row> = self.db.fetch_optional(Sql::new(sql).bind(username)).await?;
         Ok(row.map(|row| (row.user.into(), row.password_hash)))
     }
 }

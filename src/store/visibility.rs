@@ -5,6 +5,49 @@
 //! Fragments take the SQL placeholders that hold the viewer: `viewer` is the user id (`''`
 //! for an anonymous reader) and `role` the viewer's role (`''` when anonymous).
 
+use uuid::Uuid;
+
+use super::books::viewer_binds;
+use super::users::User;
+use super::{Sql, Store};
+
+/// A read refused as a whole. The API answers it as it answers a book that does not exist,
+/// so whether a hidden book exists does not leak.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("book not found")]
+    NotReadable,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl Store {
+    /// Whether `viewer` may read `book` ([`book_readable`]).
+    pub async fn may_read(&self, viewer: Option<&User>, book: Uuid) -> sqlx::Result<bool> {
+        let (viewer_id, role) = viewer_binds(viewer);
+        let sql = format!(
+            "SELECT COUNT(*) FROM books b WHERE b.id = $1 AND {}",
+            book_readable("b", "$2", "$3")
+        );
+        let found: i64 = self
+            .db
+            .scalar(Sql::new(sql).bind(book).bind(viewer_id).bind(role))
+            .await?;
+        Ok(found > 0)
+    }
+
+    pub(super) async fn ensure_readable(
+        &self,
+        viewer: Option<&User>,
+        book: Uuid,
+    ) -> Result<(), ReadError> {
+        match self.may_read(viewer, book).await? {
+            true => Ok(()),
+            false => Err(ReadError::NotReadable),
+        }
+    }
+}
+
 /// True when the viewer may read book `book` (a `books` row alias): public books for
 /// everyone, signed-in books for any account, group books for members of a listed group,
 /// and every book for librarians and admins, who manage the catalogue.

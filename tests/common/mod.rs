@@ -2,9 +2,13 @@
 //!
 //! Every test runs on SQLite and on PostgreSQL (see [`both_databases!`]). PostgreSQL is
 //! found at `SCHOLIA_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`);
-//! each test gets a database of its own. Without PostgreSQL the tests say loudly that they
-//! were skipped, except under CI (`CI` set), where they fail.
+//! each test gets a database of its own. Unreachable PostgreSQL fails the test: a green run
+//! has run both. `SCHOLIA_SKIP_POSTGRES=1` leaves PostgreSQL out, each test saying so on
+//! stderr; `CI=true` refuses it.
 #![allow(dead_code)] // each test binary uses a different part of this module
+
+use scholia::store::Sql;
+use std::io::Write as _;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use scholia::app::AppState;
@@ -32,7 +36,43 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
-/// A fresh, empty database URL on `backend`, or None when PostgreSQL is unavailable here.
+/// Whether this run leaves PostgreSQL out (`SCHOLIA_SKIP_POSTGRES=1`), which the calling
+/// test then says on stderr, by its name, so that a skip never passes for a run. CI must run
+/// PostgreSQL, so `CI=true` refuses the opt-out.
+pub fn skipping_postgres() -> bool {
+    if std::env::var("SCHOLIA_SKIP_POSTGRES").as_deref() != Ok("1") {
+        return false;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true requires the PostgreSQL tests: unset SCHOLIA_SKIP_POSTGRES"
+    );
+    // The test harness names each test's thread after the test, and captures `eprintln!`
+    // of passing tests: the line goes to the process's stderr itself.
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a PostgreSQL test");
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED (SCHOLIA_SKIP_POSTGRES=1): {test}"
+    );
+    true
+}
+
+/// A connection to PostgreSQL's admin database, where test databases are made; unreachable
+/// PostgreSQL fails the test.
+pub async fn postgres_admin() -> sqlx::PgConnection {
+    let admin = postgres_admin_url();
+    sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|err| {
+            panic!(
+                "PostgreSQL is unreachable at {admin}: {err} \
+                 (start it, or set SCHOLIA_SKIP_POSTGRES=1 to leave the PostgreSQL tests out)"
+            )
+        })
+}
+
+/// A fresh, empty database URL on `backend`, or None when this run leaves PostgreSQL out.
 pub async fn fresh_database(
     backend: Backend,
     dir: &std::path::Path,
@@ -40,17 +80,11 @@ pub async fn fresh_database(
     match backend {
         Backend::Sqlite => Some((scholia::config::sqlite_url(&dir.join("test.db")), None)),
         Backend::Postgres => {
+            if skipping_postgres() {
+                return None;
+            }
             let admin = postgres_admin_url();
-            let mut conn = match sqlx::PgConnection::connect(&admin).await {
-                Ok(conn) => conn,
-                Err(err) if std::env::var_os("CI").is_none() => {
-                    eprintln!("\n*** SKIPPED: PostgreSQL test: cannot reach {admin}: {err} ***\n");
-                    return None;
-                }
-                Err(err) => {
-                    panic!("PostgreSQL is required under CI but {admin} is unreachable: {err}")
-                }
-            };
+            let mut conn = postgres_admin().await;
             let name = format!("scholia_test_{}", uuid::Uuid::new_v4().simple());
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
@@ -221,10 +255,7 @@ impl TestApp {
     /// Counts rows of `table` (for checking that nothing was written or lost).
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table}");
-        scholia::with_db!(&self.state.store.db, |pool| sqlx::query_scalar(&sql)
-            .fetch_one(pool)
-            .await
-            .unwrap())
+        self.state.store.raw().scalar(Sql::new(sql)).await.unwrap()
     }
 }
 
