@@ -555,13 +555,13 @@ async fn insert_passages(tx: &mut Tx, id: &str, batch: &[Passage]) -> sqlx::Resu
     );
     for (i, p) in batch.iter().enumerate() {
         let row = [
-            insert.arg(id),
-            insert.arg(&p.id),
-            insert.arg(p.chapter as i64),
-            insert.arg(p.ordinal as i64),
-            insert.arg(&p.cfi),
-            insert.arg(&p.text),
-            insert.arg(&p.fingerprint),
+            tx.batch_arg(&mut insert, id),
+            tx.batch_arg(&mut insert, &p.id),
+            tx.batch_arg(&mut insert, p.chapter as i64),
+            tx.batch_arg(&mut insert, p.ordinal as i64),
+            tx.batch_arg(&mut insert, &p.cfi),
+            tx.batch_arg(&mut insert, &p.text),
+            tx.batch_arg(&mut insert, &p.fingerprint),
         ];
         if i > 0 {
             insert.text.push_str(", ");
