@@ -1,13 +1,14 @@
 //! Marginalia: notes, highlights, bookmarks and replies, always read through the visibility
 //! rule in [`super::visibility`].
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
-use super::books::viewer_binds;
 use super::group_commit::NoteRow;
 use super::preferences::stored_preference;
+pub use super::preferences::{Margin, MarginMode};
 use super::users::User;
+use super::visibility::viewer_binds;
 use super::visibility::{
     ReadError, annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
     reading_first_filter, thread_open_below, tombstone_stands,
@@ -54,42 +55,6 @@ impl Audience {
             _ => Audience::Private,
         }
     }
-}
-
-/// Whose notes besides their own a reader sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum MarginMode {
-    None,
-    #[default]
-    Groups,
-    Everyone,
-}
-
-impl MarginMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MarginMode::None => "none",
-            MarginMode::Groups => "groups",
-            MarginMode::Everyone => "everyone",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "none" => Some(MarginMode::None),
-            "groups" => Some(MarginMode::Groups),
-            "everyone" => Some(MarginMode::Everyone),
-            _ => None,
-        }
-    }
-}
-
-/// A reader's effective margin for one book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Margin {
-    pub margin: MarginMode,
-    pub my_reading_first: bool,
 }
 
 /// The margin a listing applies after the rule: the reader's preference for the book (its

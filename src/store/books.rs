@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::users::User;
-use super::visibility::book_readable;
+use super::visibility::{book_readable, viewer_binds};
 use super::{Sql, Store, Tx, now_micros};
 use crate::epub::{Chapter, ParsedBook, Part, Passage, Resource, Summary};
 
@@ -26,14 +26,6 @@ impl Access {
             Access::SignedIn => "signed_in",
             Access::Groups => "groups",
         }
-    }
-}
-
-/// What a caller passes to identify the reader a query runs for.
-pub fn viewer_binds(viewer: Option<&User>) -> (String, &'static str) {
-    match viewer {
-        Some(user) => (user.id.to_string(), user.role.as_str()),
-        None => (String::new(), ""),
     }
 }
 

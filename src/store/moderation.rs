@@ -5,8 +5,8 @@
 
 use uuid::Uuid;
 
-use super::books::viewer_binds;
 use super::users::User;
+use super::visibility::viewer_binds;
 use super::visibility::{moderated_by, thread_visible};
 use super::{Sql, Store, now_micros};
 

@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use uuid::Uuid;
 
-use super::annotations::{Margin, MarginMode};
-use super::books::viewer_binds;
 use super::users::User;
 use super::visibility::thread_visible;
+use super::visibility::viewer_binds;
 use super::{Sql, Store};
 
 /// The key under which the account-wide preference is stored (books have their id).
@@ -31,6 +32,42 @@ fn sees_notes_by(author: &str, viewer: &str, role: &str) -> String {
         "EXISTS (SELECT 1 FROM annotations sn \
                  WHERE sn.author_id = {author} AND sn.anonymous = FALSE AND {visible})"
     )
+}
+
+/// Whose notes besides their own a reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MarginMode {
+    None,
+    #[default]
+    Groups,
+    Everyone,
+}
+
+impl MarginMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarginMode::None => "none",
+            MarginMode::Groups => "groups",
+            MarginMode::Everyone => "everyone",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "none" => Some(MarginMode::None),
+            "groups" => Some(MarginMode::Groups),
+            "everyone" => Some(MarginMode::Everyone),
+            _ => None,
+        }
+    }
+}
+
+/// A reader's effective margin for one book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Margin {
+    pub margin: MarginMode,
+    pub my_reading_first: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 
 use uuid::Uuid;
 
-use super::books::viewer_binds;
 use super::users::User;
 use super::visibility::book_readable;
+use super::visibility::viewer_binds;
 use super::{Sql, Store, now_micros};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -7,9 +7,17 @@
 
 use uuid::Uuid;
 
-use super::books::viewer_binds;
 use super::users::User;
 use super::{Sql, Store};
+
+/// The binds that name the viewer in the rule's fragments: their id and role, both empty
+/// for an anonymous reader.
+pub fn viewer_binds(viewer: Option<&User>) -> (String, &'static str) {
+    match viewer {
+        Some(user) => (user.id.to_string(), user.role.as_str()),
+        None => (String::new(), ""),
+    }
+}
 
 /// A read refused as a whole. The API answers it as it answers a book that does not exist,
 /// so whether a hidden book exists does not leak.
