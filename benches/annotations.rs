@@ -308,7 +308,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     );
 
     // Readers: one real password hash for all (argon2 is not what is measured here).
-    let hash = scholia::auth::hash_password("benchmark password")?;
+    let hash = scholia::passwords::hash_password("benchmark password")?;
     let now = scholia::store::now_micros();
     let users: Vec<Uuid> = (0..n_users).map(|_| Uuid::now_v7()).collect();
     let mut statements = Vec::new();

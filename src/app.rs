@@ -17,8 +17,8 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::api;
-use crate::auth::PasswordWork;
 use crate::config::Config;
+use crate::passwords::PasswordWork;
 use crate::security;
 use crate::store::Store;
 

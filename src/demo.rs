@@ -6,9 +6,9 @@
 use uuid::Uuid;
 
 use crate::anchor::{Anchor, anchor_in};
-use crate::auth::{hash_password, random_secret};
 use crate::epub::Limits;
 use crate::import::{ImportOptions, Outcome, import_epub};
+use crate::passwords::{hash_password, random_secret};
 use crate::store::Store;
 use crate::store::annotations::{Audience, NewAnnotation};
 use crate::store::groups::GroupFields;

@@ -3,7 +3,6 @@
 pub mod anchor;
 pub mod api;
 pub mod app;
-pub mod auth;
 pub mod cli_import;
 pub mod client_addr;
 pub mod config;
@@ -11,6 +10,7 @@ pub mod demo;
 pub mod epub;
 pub mod import;
 pub mod markdown;
+pub mod passwords;
 pub mod security;
 pub mod server;
 pub mod store;

@@ -9,10 +9,10 @@ use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
 
 use scholia::app::{self, AppState};
-use scholia::auth::hash_password;
 use scholia::config::{Config, GlobalArgs, LimitArgs, ServeArgs};
 use scholia::epub::Limits;
 use scholia::import::ImportOptions;
+use scholia::passwords::hash_password;
 use scholia::store::Store;
 use scholia::store::books::Access;
 use scholia::store::users::{NewUser, Role};

@@ -15,8 +15,8 @@ use super::extract::{CurrentUser, Json};
 use super::pagination::MAX_LIMIT;
 use crate::app::AppState;
 use crate::client_addr::ClientIp;
-use crate::store::account::SharedNotes;
 use crate::store::annotations::{AnnotationRow, ListFilter, Order, cursor_of};
+use crate::store::lifecycle::SharedNotes;
 use crate::store::users::User;
 use crate::store::{now_micros, rfc3339};
 

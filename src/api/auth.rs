@@ -14,11 +14,11 @@ use uuid::Uuid;
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use crate::app::AppState;
-use crate::auth::{
+use crate::client_addr::ClientIp;
+use crate::passwords::{
     self, Busy, LOGIN_WINDOW, MAX_PASSWORD_BYTES, REGISTRATION_WINDOW, hash_password,
     random_secret, verify_password,
 };
-use crate::client_addr::ClientIp;
 use crate::store::users::{NewUser, Role, User};
 use crate::store::{is_unique_violation, now_micros};
 
@@ -161,7 +161,7 @@ pub async fn check_password(
     let now = now_micros();
     let since = now - LOGIN_WINDOW.as_micros() as i64;
     let attempt = state.store.record_attempt(&scope, now, since).await?;
-    if let Some(wait) = auth::login_backoff(&attempt.earlier, now) {
+    if let Some(wait) = passwords::login_backoff(&attempt.earlier, now) {
         state.store.forget_attempt(&attempt.id).await?;
         return Err(too_many("too many failed logins; try again later", wait));
     }
@@ -239,7 +239,7 @@ async fn register(
     let since = now - REGISTRATION_WINDOW.as_micros() as i64;
     let attempt = state.store.record_attempt(&scope, now, since).await?;
     let per_hour = state.config.registrations_per_hour;
-    if let Some(wait) = auth::registration_wait(&attempt.earlier, now, per_hour) {
+    if let Some(wait) = passwords::registration_wait(&attempt.earlier, now, per_hour) {
         state.store.forget_attempt(&attempt.id).await?;
         return Err(too_many(
             "too many accounts registered from this address; try again later",

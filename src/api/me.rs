@@ -16,8 +16,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path};
 use super::pagination::Page;
 use crate::app::AppState;
-use crate::auth::hash_password;
 use crate::client_addr::ClientIp;
+use crate::passwords::hash_password;
 use crate::store::rfc3339;
 use crate::store::tokens::TokenInfo;
 

@@ -16,7 +16,7 @@ use super::auth::{
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path};
 use crate::app::AppState;
-use crate::auth::hash_password;
+use crate::passwords::hash_password;
 use crate::store::setup::FirstAccount;
 
 pub fn router() -> Router<AppState> {

@@ -9,7 +9,7 @@ use super::{Sql, Store};
 
 /// No limit counts attempts further back than this (the longest window), so older ones, under
 /// any scope, are deleted: a flood of made-up names cannot fill the table.
-const KEPT: Duration = crate::auth::REGISTRATION_WINDOW;
+const KEPT: Duration = crate::passwords::REGISTRATION_WINDOW;
 
 /// One recorded attempt and the times (µs) of the scope's other attempts since the window began.
 pub struct Attempt {

@@ -490,7 +490,7 @@ impl Store {
         max_uses: Option<i64>,
     ) -> Result<Invite, GroupError> {
         let invite = Invite {
-            code: crate::auth::random_secret(""),
+            code: crate::passwords::random_secret(""),
             group_id: group,
             expires_at,
             max_uses,

@@ -11,7 +11,6 @@ use sqlx::Connection;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
-pub mod account;
 pub mod annotations;
 pub mod attempts;
 pub mod books;
@@ -19,6 +18,7 @@ mod db;
 mod dialect;
 mod group_commit;
 pub mod groups;
+pub mod lifecycle;
 pub mod moderation;
 pub mod notices;
 pub mod preferences;

@@ -24,7 +24,7 @@ impl Store {
     /// A fresh setup token while no admin exists (None once one does). It replaces any
     /// earlier one, so the link printed last is the link that works.
     pub async fn issue_setup_token(&self) -> sqlx::Result<Option<String>> {
-        let token = crate::auth::random_secret("");
+        let token = crate::passwords::random_secret("");
         let now = now_micros();
         let mut tx = self.db.begin().await?;
         tx.execute(Sql::new("DELETE FROM setup_tokens")).await?;

@@ -20,7 +20,7 @@ pub fn hash_token(token: &str) -> String {
 impl Store {
     /// Stores a new token for `user` and returns its record with the secret (shown once).
     pub async fn create_token(&self, user: Uuid, name: &str) -> sqlx::Result<(TokenInfo, String)> {
-        let secret = crate::auth::random_secret("sch_");
+        let secret = crate::passwords::random_secret("sch_");
         let info = TokenInfo {
             id: Uuid::now_v7().to_string(),
             name: name.to_owned(),

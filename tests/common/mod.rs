@@ -183,7 +183,7 @@ impl TestApp {
             .create_user(NewUser {
                 username,
                 display_name: username,
-                password_hash: &scholia::auth::hash_password(&password).unwrap(),
+                password_hash: &scholia::passwords::hash_password(&password).unwrap(),
                 role,
             })
             .await
