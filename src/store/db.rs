@@ -163,6 +163,26 @@ impl Conn<'_> {
             }
         }
     }
+    async fn fetch_one<T: Row>(self, sql: &Sql) -> sqlx::Result<T> {
+        self.fetch_optional(sql)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    async fn scalars<T: Value>(self, sql: &Sql) -> sqlx::Result<Vec<T>> {
+        let rows: Vec<(T,)> = self.fetch_all(sql).await?;
+        Ok(rows.into_iter().map(|(value,)| value).collect())
+    }
+
+    async fn scalar_optional<T: Value>(self, sql: &Sql) -> sqlx::Result<Option<T>> {
+        let row: Option<(T,)> = self.fetch_optional(sql).await?;
+        Ok(row.map(|(value,)| value))
+    }
+
+    async fn scalar<T: Value>(self, sql: &Sql) -> sqlx::Result<T> {
+        let (value,): (T,) = self.fetch_one(sql).await?;
+        Ok(value)
+    }
 }
 
 impl Db {
@@ -194,27 +214,22 @@ impl Db {
     }
 
     pub async fn fetch_one<T: Row>(&self, sql: Sql) -> sqlx::Result<T> {
-        self.fetch_optional(sql)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)
+        self.acquire().await?.conn().fetch_one(&sql).await
     }
 
     /// The first column of every row.
     pub async fn scalars<T: Value>(&self, sql: Sql) -> sqlx::Result<Vec<T>> {
-        let rows: Vec<(T,)> = self.fetch_all(sql).await?;
-        Ok(rows.into_iter().map(|(value,)| value).collect())
+        self.acquire().await?.conn().scalars(&sql).await
     }
 
     /// The first column of the first row, if there is a row.
     pub async fn scalar_optional<T: Value>(&self, sql: Sql) -> sqlx::Result<Option<T>> {
-        let row: Option<(T,)> = self.fetch_optional(sql).await?;
-        Ok(row.map(|(value,)| value))
+        self.acquire().await?.conn().scalar_optional(&sql).await
     }
 
     /// The first column of the one row the query must return.
     pub async fn scalar<T: Value>(&self, sql: Sql) -> sqlx::Result<T> {
-        let (value,): (T,) = self.fetch_one(sql).await?;
-        Ok(value)
+        self.acquire().await?.conn().scalar(&sql).await
     }
 
     /// Applies this database's pending migrations.
@@ -303,27 +318,22 @@ impl Tx {
     }
 
     pub async fn fetch_one<T: Row>(&mut self, sql: Sql) -> sqlx::Result<T> {
-        self.fetch_optional(sql)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)
+        self.conn().fetch_one(&sql).await
     }
 
     /// The first column of every row.
     pub async fn scalars<T: Value>(&mut self, sql: Sql) -> sqlx::Result<Vec<T>> {
-        let rows: Vec<(T,)> = self.fetch_all(sql).await?;
-        Ok(rows.into_iter().map(|(value,)| value).collect())
+        self.conn().scalars(&sql).await
     }
 
     /// The first column of the first row, if there is a row.
     pub async fn scalar_optional<T: Value>(&mut self, sql: Sql) -> sqlx::Result<Option<T>> {
-        let row: Option<(T,)> = self.fetch_optional(sql).await?;
-        Ok(row.map(|(value,)| value))
+        self.conn().scalar_optional(&sql).await
     }
 
     /// The first column of the one row the query must return.
     pub async fn scalar<T: Value>(&mut self, sql: Sql) -> sqlx::Result<T> {
-        let (value,): (T,) = self.fetch_one(sql).await?;
-        Ok(value)
+        self.conn().scalar(&sql).await
     }
 }
 
