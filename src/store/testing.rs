@@ -3,7 +3,7 @@
 //! goes through the store's own methods, which apply the visibility rule.
 
 use super::db::{Row, Value};
-use super::{Db, Sql, Store, Tx};
+use super::{Bind, Db, Sql, Store, Tx};
 
 /// The store's database, for tests and benchmarks ([`Store::raw`]).
 pub struct Raw<'a>(&'a Db);
@@ -46,5 +46,36 @@ impl Raw<'_> {
 
     pub async fn scalars<T: Value>(&self, sql: Sql) -> sqlx::Result<Vec<T>> {
         self.0.scalars(sql).await
+    }
+}
+
+/// Rows for one multi-row INSERT, as the benchmark's seeder writes a million notes in a few
+/// thousand statements.
+pub struct Rows {
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+    pub values: Vec<Vec<Bind>>,
+}
+
+impl Tx {
+    /// Inserts the rows in one statement, with the placeholders the store's own batch
+    /// inserts use ([`Tx::batch_arg`]).
+    pub async fn insert_rows(&mut self, rows: Rows) -> sqlx::Result<u64> {
+        let mut sql = Sql::new(format!(
+            "INSERT INTO {} ({}) VALUES ",
+            rows.table,
+            rows.columns.join(", ")
+        ));
+        let mut tuples = Vec::with_capacity(rows.values.len());
+        for row in rows.values {
+            assert_eq!(row.len(), rows.columns.len(), "a row of {}", rows.table);
+            let places: Vec<String> = row
+                .into_iter()
+                .map(|v| self.batch_arg(&mut sql, v))
+                .collect();
+            tuples.push(format!("({})", places.join(", ")));
+        }
+        sql.text.push_str(&tuples.join(", "));
+        self.execute(sql).await
     }
 }

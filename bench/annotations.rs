@@ -3,7 +3,7 @@
 //! - `seed --database-url URL`: fills an empty database with 50 books, 10,000 readers,
 //!   1,000 groups and 1,000,000 annotations, and prints (as `KEY=value` lines) an API token
 //!   for one typical reader plus a book and chapter with many notes on it;
-//! - `raw --database-url URL --user ID --book ID --chapter N`: times `Store::annotations`,
+//! - `raw --database-url URL --user ID --book ID --chapter N`: times `Store::margin`,
 //!   the function `GET /api/books/{id}/annotations` calls, with the same arguments;
 //! - `writes --url URL --token T --book ID --chapter N --group ID`: times creating notes
 //!   through `POST /api/annotations` with several writers at once.
@@ -21,6 +21,7 @@ use scholia::epub::Limits;
 use scholia::import::{ImportOptions, Outcome, import_epub};
 use scholia::store::annotations::{ListFilter, Margin, MarginMode, Order, ReaderMargin};
 use scholia::store::preferences::Preferences;
+use scholia::store::testing::Rows;
 use scholia::store::{Bind, Sql, Store};
 use uuid::Uuid;
 
@@ -43,48 +44,26 @@ impl From<V> for Bind {
     }
 }
 
-/// A multi-row `INSERT INTO table (columns) VALUES (...), (...)` with its values.
-type Insert = Sql;
-
-/// Placeholders are `?` on SQLite: it resolves each named one (`$n`) by walking a list of
-/// all of them, which makes binding a statement of N named placeholders cost N².
-fn insert(table: &str, columns: &[&str], rows: Vec<Vec<V>>) -> Insert {
-    let mut text = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    let mut binds = Vec::with_capacity(rows.len() * columns.len());
-    for (r, row) in rows.into_iter().enumerate() {
-        assert_eq!(row.len(), columns.len());
-        if r > 0 {
-            text.push_str(", ");
-        }
-        text.push('(');
-        for (c, v) in row.into_iter().enumerate() {
-            if c > 0 {
-                text.push_str(", ");
-            }
-            binds.push(Bind::from(v));
-            if positional() {
-                text.push('?');
-            } else {
-                text.push_str(&format!("${}", binds.len()));
-            }
-        }
-        text.push(')');
+fn insert(table: &'static str, columns: &'static [&'static str], rows: Vec<Vec<V>>) -> Rows {
+    let values = rows
+        .into_iter()
+        .map(|row| row.into_iter().map(Bind::from).collect())
+        .collect();
+    Rows {
+        table,
+        columns,
+        values,
     }
-    Sql { text, binds }
 }
 
-static POSITIONAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-fn positional() -> bool {
-    POSITIONAL.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Runs the statements in one transaction.
-async fn run_all(store: &Store, statements: Vec<Insert>) -> anyhow::Result<()> {
+/// Runs the inserts in one transaction.
+async fn run_all(store: &Store, statements: Vec<Rows>) -> anyhow::Result<()> {
     let mut tx = store.raw().begin().await?;
-    for s in statements {
-        let head = s.text[..s.text.len().min(80)].to_owned();
-        tx.execute(s).await.with_context(|| format!("{head}…"))?;
+    for rows in statements {
+        let table = rows.table;
+        tx.insert_rows(rows)
+            .await
+            .with_context(|| format!("INSERT INTO {table}"))?;
     }
     tx.commit().await?;
     Ok(())
@@ -204,10 +183,6 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
 
     let store = Store::connect(&url).await?;
     store.migrate().await?;
-    POSITIONAL.store(
-        store.raw().is_sqlite(),
-        std::sync::atomic::Ordering::Relaxed,
-    );
     let existing: i64 = store
         .raw()
         .scalar(Sql::new("SELECT COUNT(*) FROM books"))
@@ -454,7 +429,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
         .collect();
     let colors = ["yellow", "green", "blue", "pink"];
     let tags = ["theme", "question", "vocabulary", "exam", "favourite"];
-    let columns = [
+    let columns: &'static [&str] = &[
         "id",
         "book_id",
         "author_id",
@@ -614,7 +589,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
                 ]);
                 done += 1;
             }
-            statements.push(insert("annotations", &columns, rows));
+            statements.push(insert("annotations", columns, rows));
         }
         let mut chunk = tag_rows.into_iter().peekable();
         while chunk.peek().is_some() {
