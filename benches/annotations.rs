@@ -19,8 +19,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use scholia::epub::Limits;
 use scholia::import::{ImportOptions, Outcome, import_epub};
-use scholia::store::annotations::{ListFilter, Margin, MarginMode, Order, ReaderMargin};
-use scholia::store::preferences::Preferences;
+use scholia::store::annotations::{ListFilter, Order, ReaderMargin};
+use scholia::store::preferences::{Margin, MarginMode, Preferences};
 use scholia::store::{Bind, Sql, Store};
 use uuid::Uuid;
 

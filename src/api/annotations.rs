@@ -18,9 +18,10 @@ use super::pagination::{self, Page, decode_cursor, page};
 use crate::anchor::{self, Anchor, Selectors};
 use crate::app::AppState;
 use crate::store::annotations::{
-    AnnotationEdit, AnnotationRow, Audience, ListFilter, MarginMode, NewAnnotation, Order,
-    ReaderMargin, Scope, cursor_of,
+    AnnotationEdit, AnnotationRow, Audience, ListFilter, NewAnnotation, Order, ReaderMargin, Scope,
+    cursor_of,
 };
+use crate::store::preferences::MarginMode;
 use crate::store::rfc3339;
 use crate::store::users::User;
 

@@ -17,9 +17,8 @@ use super::pagination::{self, Page, decode_cursor, page};
 use crate::app::AppState;
 use crate::store::groups::{
     Group, GroupError, GroupFields, GroupRole, GroupSummary, Invite, LeaveNotes, Left, Member,
-    UNKNOWN_INVITE,
+    Notice, NoticeKind, UNKNOWN_INVITE,
 };
-use crate::store::notices::{Notice, NoticeKind};
 use crate::store::users::User;
 use crate::store::{now_micros, rfc3339};
 

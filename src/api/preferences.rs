@@ -13,8 +13,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path};
 use super::pagination::Page;
 use crate::app::AppState;
-use crate::store::annotations::{Margin, MarginMode};
-use crate::store::preferences::Preferences;
+use crate::store::preferences::{Margin, MarginMode, Preferences};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -16,11 +16,9 @@ pub mod attempts;
 pub mod books;
 mod db;
 mod dialect;
-mod group_commit;
 pub mod groups;
 pub mod lifecycle;
 pub mod moderation;
-pub mod notices;
 pub mod preferences;
 pub mod progress;
 pub mod refresh;
@@ -42,7 +40,7 @@ use dialect::Dialect;
 pub struct Store {
     db: Db,
     dialect: &'static dyn Dialect,
-    notes: group_commit::NoteWriter,
+    notes: annotations::NoteWriter,
 }
 
 impl Store {
@@ -104,7 +102,7 @@ impl Store {
             Db::Sqlite(_) => &dialect::Sqlite,
             Db::Postgres(_) => &dialect::Postgres,
         };
-        let notes = group_commit::NoteWriter::start(db.clone());
+        let notes = annotations::NoteWriter::start(db.clone());
         Ok(Self { db, dialect, notes })
     }
 
