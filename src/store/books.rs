@@ -10,7 +10,7 @@ use super::{Sql, Store, Tx, now_micros};
 use crate::epub::{Chapter, Part, Passage, Resource, Summary};
 
 /// Who may open a book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     #[default]
