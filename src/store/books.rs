@@ -109,9 +109,8 @@ const BATCH: usize = 500;
 /// (nearly every book) is parsed completely first, so a refused or duplicate file never
 /// touches the database and the transaction (SQLite's write lock) is short; a bigger book is
 /// streamed into the open transaction so that it is never in memory all at once. Streaming
-/// holds SQLite's write lock while the rest is parsed, which stalls other imports; at 32 MiB
-/// every fixture (the biggest, linear-algebra.epub, is ~27 MB parsed) is spooled, and a 50 MB
-/// book still peaks near 110 MiB.
+/// holds SQLite's write lock while the rest is parsed, which stalls other imports, so the
+/// limit is as high as an import's memory allows (BENCHMARKS.md, "Import").
 pub const SPOOL_BYTES: usize = 32 * 1024 * 1024;
 
 const BY_HASH: &str = "SELECT id, title FROM books WHERE content_hash = $1";
