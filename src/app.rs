@@ -1,6 +1,5 @@
-//! Wiring: state, middleware and routes of the HTTP service, and running it.
+//! Wiring: middleware and routes of the HTTP service, and running it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -17,75 +16,53 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::api;
-use crate::config::Config;
-use crate::passwords::PasswordWork;
+use crate::problem::ApiError;
 use crate::security;
-use crate::store::Store;
+pub use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "scholia_session";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub passwords: Arc<PasswordWork>,
-}
-
-impl AppState {
-    /// Connects to the configured database and brings its schema up to date.
-    pub async fn open(config: Config) -> anyhow::Result<Self> {
-        let store = Store::connect(&config.database_url).await?;
-        store.migrate().await?;
-        Ok(Self {
-            store,
-            config: Arc::new(config),
-            passwords: Arc::new(PasswordWork::default()),
-        })
-    }
-
-    /// The whole HTTP application.
-    pub fn router(&self) -> Router {
-        let sessions = SessionManagerLayer::new(self.store.sessions())
-            .with_name(SESSION_COOKIE)
-            .with_http_only(true)
-            .with_same_site(SameSite::Lax)
-            .with_secure(self.config.secure_cookies())
-            .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
-        Router::new()
-            .nest("/api", api::router(&self.config))
-            .route("/healthz", get(api::healthz))
-            .fallback(crate::web::serve)
-            .layer(DefaultBodyLimit::max(self.config.max_body_bytes))
-            .layer(middleware::from_fn_with_state(
-                self.clone(),
-                security::csrf_guard,
-            ))
-            .layer(sessions)
-            .layer(middleware::from_fn(security::problem_bodies))
-            .layer(middleware::from_fn(security::headers))
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(
-                TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                    let id = req
-                        .headers()
-                        .get(&REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
-                }),
+/// The whole HTTP application.
+fn router(state: &AppState) -> Router {
+    let sessions = SessionManagerLayer::new(state.store.sessions())
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+    Router::new()
+        .nest("/api", api::router(&state.config))
+        .route("/healthz", get(api::healthz))
+        .fallback(crate::web::serve)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::csrf_guard,
+        ))
+        .layer(sessions)
+        .layer(middleware::from_fn(security::problem_bodies))
+        .layer(middleware::from_fn(security::headers))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error; it has been logged",
             )
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(CatchPanicLayer::custom(|_| {
-                api::error::ApiError::new(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error; it has been logged",
-                )
-                .into_response()
-            }))
-            .with_state(self.clone())
-    }
+            .into_response()
+        }))
+        .with_state(state.clone())
 }
 
 /// Serves on `config.addr` until SIGTERM or Ctrl-C, then finishes in-flight requests.
@@ -122,7 +99,7 @@ pub async fn serve_on(
             .sessions()
             .continuously_delete_expired(Duration::from_secs(3600)),
     );
-    crate::server::serve(listener, state.router(), &state.config, shutdown).await;
+    crate::server::serve(listener, router(state), &state.config, shutdown).await;
     sweeper.abort();
 }
 

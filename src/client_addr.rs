@@ -8,8 +8,8 @@ use axum::extract::connect_info::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::api::error::ApiError;
-use crate::app::AppState;
+use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// The client's address. `X-Forwarded-For` counts only when the peer is a trusted proxy; then
 /// the address is the last one in it not itself a trusted proxy (the ones before it are the

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
 
@@ -49,7 +49,7 @@ enum Command {
         json: bool,
         /// Who may read the imported books.
         #[arg(long, value_enum, default_value = "public")]
-        access: Access,
+        access: AccessArg,
         /// Group ids that may read the books (with `--access groups`).
         #[arg(long, value_delimiter = ',')]
         groups: Vec<Uuid>,
@@ -69,7 +69,7 @@ enum UserCommand {
         name: String,
         /// What the account may do: read and annotate, also manage the catalogue, or everything.
         #[arg(long, value_enum, default_value = "reader")]
-        role: Role,
+        role: RoleArg,
         /// Name shown to other readers (default: the login name).
         #[arg(long)]
         display_name: Option<String>,
@@ -77,6 +77,42 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+/// `--access`: the store's [`Access`], as the command line spells it.
+#[derive(Clone, Copy, ValueEnum)]
+enum AccessArg {
+    Public,
+    SignedIn,
+    Groups,
+}
+
+impl From<AccessArg> for Access {
+    fn from(access: AccessArg) -> Self {
+        match access {
+            AccessArg::Public => Access::Public,
+            AccessArg::SignedIn => Access::SignedIn,
+            AccessArg::Groups => Access::Groups,
+        }
+    }
+}
+
+/// `--role`: the store's [`Role`], as the command line spells it.
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Reader,
+    Librarian,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Reader => Role::Reader,
+            RoleArg::Librarian => Role::Librarian,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
 }
 
 #[tokio::main]
@@ -121,6 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             display_name,
             password_stdin,
         }) => {
+            let role = Role::from(role);
             let username = scholia::api::auth::normalize_username(&name)
                 .map_err(|e| anyhow::anyhow!(e.detail))?;
             let password = read_password(password_stdin)?;
@@ -165,7 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::connect(&config.database_url).await?;
             store.migrate().await?;
             let options = ImportOptions {
-                access,
+                access: access.into(),
                 groups,
                 edition_of,
                 imported_by: None,

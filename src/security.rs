@@ -8,11 +8,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use crate::api::auth::{session_csrf_token, session_user};
-use crate::api::error::ApiError;
-use crate::app::AppState;
 use crate::client_addr::forwarded_https;
 use crate::config::Config;
+use crate::problem::ApiError;
+use crate::signin::{session_csrf_token, session_user};
+use crate::state::AppState;
 
 /// The policy for the web app's own pages: only the reader's own scripts (not `'self'`, which
 /// would also admit anything served under `/api`, such as a book's files), no plugins, no

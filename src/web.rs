@@ -4,7 +4,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
-use crate::api::error::ApiError;
+use crate::problem::ApiError;
 
 #[derive(RustEmbed)]
 #[folder = "web/"]

@@ -423,32 +423,47 @@ async fn interrupted_import_leaves_database_as_before(app: TestApp) {
         before.push(app.count(table).await);
     }
     let bytes = std::fs::read(common::fixture_path("moby-dick.epub")).unwrap();
-    let mut parsed = scholia::epub::parse(&bytes, &Default::default(), "/api/books/x").unwrap();
-    let first = parsed
-        .chapters
+    let mut parts = Vec::new();
+    let summary =
+        scholia::epub::parse_streaming(&bytes, &Default::default(), "/api/books/x", |part| {
+            parts.push(part);
+            Ok(())
+        })
+        .unwrap();
+    let first = parts
         .iter()
-        .flat_map(|c| &c.passages)
-        .next()
-        .unwrap()
-        .clone();
-    let last = parsed
-        .chapters
+        .find_map(|part| match part {
+            scholia::epub::Part::Chapter(chapter) => chapter.passages.first().cloned(),
+            scholia::epub::Part::Resource(_) => None,
+        })
+        .unwrap();
+    let last = parts
         .iter_mut()
         .rev()
-        .find(|c| !c.passages.is_empty())
+        .find_map(|part| match part {
+            scholia::epub::Part::Chapter(chapter) if !chapter.passages.is_empty() => Some(chapter),
+            _ => None,
+        })
         .unwrap();
     last.passages.push(first);
+    // As an upload hands them over: each part through the channel, then the summary.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(parts.len());
+    for part in parts {
+        sender.try_send(part).unwrap();
+    }
+    drop(sender);
+    let placement = scholia::store::books::Placement {
+        id: uuid::Uuid::new_v4(),
+        access: Default::default(),
+        groups: &[],
+        edition_of: None,
+        imported_by: None,
+    };
+    let finish = async { Ok::<_, std::convert::Infallible>(summary) };
     let result = app
         .state
         .store
-        .insert_book(scholia::store::books::NewBook {
-            id: uuid::Uuid::new_v4(),
-            parsed: &parsed,
-            access: Default::default(),
-            groups: &[],
-            edition_of: None,
-            imported_by: None,
-        })
+        .insert_book_streaming(placement, &mut receiver, finish)
         .await;
     assert!(result.is_err(), "the repeated passage id fails the import");
     for (table, count) in tables.iter().zip(before) {

@@ -10,11 +10,11 @@ use tower_sessions::Session;
 
 use super::annotations::AnnotationView;
 use super::auth::check_password;
-use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json};
 use super::pagination::MAX_LIMIT;
-use crate::app::AppState;
 use crate::client_addr::ClientIp;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::annotations::{AnnotationRow, ListFilter, Order, cursor_of};
 use crate::store::lifecycle::SharedNotes;
 use crate::store::users::User;

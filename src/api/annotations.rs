@@ -12,15 +12,16 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::books::readable_book;
-use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, Page, decode_cursor, page};
 use crate::anchor::{self, Anchor, Selectors};
-use crate::app::AppState;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::annotations::{
-    AnnotationEdit, AnnotationRow, Audience, ListFilter, MarginMode, NewAnnotation, Order,
-    ReaderMargin, Scope, cursor_of,
+    AnnotationEdit, AnnotationRow, Audience, ListFilter, NewAnnotation, Order, ReaderMargin, Scope,
+    cursor_of,
 };
+use crate::store::preferences::MarginMode;
 use crate::store::rfc3339;
 use crate::store::users::User;
 

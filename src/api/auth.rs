@@ -11,20 +11,17 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::error::{ApiError, ApiResult};
 use super::extract::Json;
-use crate::app::AppState;
 use crate::client_addr::ClientIp;
 use crate::passwords::{
     self, Busy, LOGIN_WINDOW, MAX_PASSWORD_BYTES, REGISTRATION_WINDOW, hash_password,
-    random_secret, verify_password,
+    verify_password,
 };
+use crate::problem::{ApiError, ApiResult};
+use crate::signin::start_session;
+use crate::state::AppState;
 use crate::store::users::{NewUser, Role, User};
 use crate::store::{is_unique_violation, now_micros};
-
-const USER_ID_KEY: &str = "user_id";
-const CSRF_KEY: &str = "csrf_token";
-const EPOCH_KEY: &str = "session_epoch";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -44,29 +41,6 @@ struct RegisterRequest {
 struct LoginRequest {
     username: String,
     password: String,
-}
-
-/// The signed-in user of a session, if any.
-pub async fn session_user(session: &Session) -> ApiResult<Option<Uuid>> {
-    session
-        .get::<Uuid>(USER_ID_KEY)
-        .await
-        .map_err(|e| anyhow::anyhow!("reading session: {e}").into())
-}
-
-/// The account's session epoch this session was signed in under (see
-/// [`crate::store::Store::user_by_session`]).
-pub async fn session_epoch(session: &Session) -> ApiResult<i64> {
-    session
-        .get::<i64>(EPOCH_KEY)
-        .await
-        .map(Option::unwrap_or_default)
-        .map_err(|e| anyhow::anyhow!("reading session: {e}").into())
-}
-
-/// The session's CSRF token, which cookie-authenticated writes may echo in `X-CSRF-Token`.
-pub async fn session_csrf_token(session: &Session) -> Option<String> {
-    session.get::<String>(CSRF_KEY).await.ok().flatten()
 }
 
 /// Account names are compared case-insensitively, so they are stored lower-cased.
@@ -291,22 +265,6 @@ async fn login(
     let epoch = state.store.session_epoch(user.id).await?;
     let csrf = start_session(&session, user.id, epoch).await?;
     Ok(axum::Json(UserView::signed_in(&user, csrf)).into_response())
-}
-
-/// Signs `user` into the session under a fresh session id (against fixation), the account's
-/// current session `epoch` and a new CSRF token.
-pub async fn start_session(session: &Session, user: Uuid, epoch: i64) -> ApiResult<String> {
-    let csrf = random_secret("");
-    let result = async {
-        session.cycle_id().await?;
-        session.insert(USER_ID_KEY, user).await?;
-        session.insert(EPOCH_KEY, epoch).await?;
-        session.insert(CSRF_KEY, &csrf).await
-    };
-    result
-        .await
-        .map_err(|e| anyhow::anyhow!("writing session: {e}"))?;
-    Ok(csrf)
 }
 
 async fn logout(session: Session) -> ApiResult<StatusCode> {

@@ -11,12 +11,12 @@ use serde_json::Value;
 use tower_http::limit::RequestBodyLimitLayer;
 use uuid::Uuid;
 
-use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
-use crate::app::AppState;
 use crate::epub::Rendition;
 use crate::import::{ImportOptions, Outcome, import_epub, unknown_groups_reason};
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::books::{Access, BookRow, ChapterInfo, PassageRow};
 use crate::store::rfc3339;
 use crate::store::users::User;

@@ -7,8 +7,9 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
-use super::error::ApiError;
-use crate::app::AppState;
+use crate::problem::ApiError;
+use crate::signin::{session_epoch, session_user};
+use crate::state::AppState;
 use crate::store::users::User;
 
 /// `axum::Json` whose rejections are problem+json: 400 for malformed or mistyped JSON,
@@ -88,11 +89,11 @@ impl FromRequestParts<AppState> for MaybeUser {
         let Some(session) = parts.extensions.get::<Session>() else {
             return Ok(MaybeUser(None));
         };
-        let Some(id) = crate::api::auth::session_user(session).await? else {
+        let Some(id) = session_user(session).await? else {
             return Ok(MaybeUser(None));
         };
         // A session from before a password change names the account but no longer signs in.
-        let epoch = crate::api::auth::session_epoch(session).await?;
+        let epoch = session_epoch(session).await?;
         Ok(MaybeUser(state.store.user_by_session(id, epoch).await?))
     }
 }

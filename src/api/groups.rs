@@ -11,15 +11,14 @@ use axum::routing::{delete, get, patch, post};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, Page, decode_cursor, page};
-use crate::app::AppState;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::groups::{
     Group, GroupError, GroupFields, GroupRole, GroupSummary, Invite, LeaveNotes, Left, Member,
-    UNKNOWN_INVITE,
+    Notice, NoticeKind, UNKNOWN_INVITE,
 };
-use crate::store::notices::{Notice, NoticeKind};
 use crate::store::users::User;
 use crate::store::{now_micros, rfc3339};
 

@@ -8,16 +8,14 @@ use axum::routing::{delete, get, post, put};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::auth::{
-    UserView, busy, check_password, session_csrf_token, session_user, start_session,
-    validate_display_name, validate_password,
-};
-use super::error::{ApiError, ApiResult};
+use super::auth::{UserView, busy, check_password, validate_display_name, validate_password};
 use super::extract::{CurrentUser, Json, Path};
 use super::pagination::Page;
-use crate::app::AppState;
 use crate::client_addr::ClientIp;
 use crate::passwords::hash_password;
+use crate::problem::{ApiError, ApiResult};
+use crate::signin::{session_csrf_token, session_user, start_session};
+use crate::state::AppState;
 use crate::store::rfc3339;
 use crate::store::tokens::TokenInfo;
 

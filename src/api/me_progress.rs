@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::books::readable_book;
-use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path, Query};
 use super::pagination::{self, decode_cursor, page};
-use crate::app::AppState;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::progress::{Progress, ProgressEntry};
 use crate::store::rfc3339;
 

@@ -6,14 +6,13 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::app::AppState;
 use crate::config::Config;
+use crate::state::AppState;
 
 pub mod account;
 pub mod annotations;
 pub mod auth;
 pub mod books;
-pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod me;

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::annotations::AnnotationView;
-use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path, Query};
 use super::pagination::{self, decode_cursor, page};
-use crate::app::AppState;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::rfc3339;
 
 const MAX_REASON_CHARS: usize = 1000;

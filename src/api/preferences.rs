@@ -9,12 +9,11 @@ use axum::routing::{delete, get};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path};
 use super::pagination::Page;
-use crate::app::AppState;
-use crate::store::annotations::{Margin, MarginMode};
-use crate::store::preferences::Preferences;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::preferences::{Margin, MarginMode, Preferences};
 
 pub fn router() -> Router<AppState> {
     Router::new()

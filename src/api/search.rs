@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::annotations::{AnnotationView, asked_margin};
-use super::error::{ApiError, ApiResult};
 use super::extract::{MaybeUser, Path, Query};
 use super::pagination::{self, Page, decode_cursor, page};
-use crate::app::AppState;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::annotations::{AnnotationRow, ListFilter, Order, cursor_of};
 use crate::store::search::{MATCH_END, MATCH_START, search_terms};
 

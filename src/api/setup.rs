@@ -10,13 +10,12 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::auth::{
-    UserView, normalize_username, start_session, validate_display_name, validate_password,
-};
-use super::error::{ApiError, ApiResult};
+use super::auth::{UserView, normalize_username, validate_display_name, validate_password};
 use super::extract::{Json, Path};
-use crate::app::AppState;
 use crate::passwords::hash_password;
+use crate::problem::{ApiError, ApiResult};
+use crate::signin::start_session;
+use crate::state::AppState;
 use crate::store::setup::FirstAccount;
 
 pub fn router() -> Router<AppState> {

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::auth::UserView;
-use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path, Query};
 use super::pagination::{self, decode_cursor, page};
-use crate::app::AppState;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::user_admin::RoleChange;
 use crate::store::users::{Role, User};
 

@@ -7,10 +7,10 @@ use uuid::Uuid;
 use super::users::User;
 use super::visibility::{book_readable, viewer_binds};
 use super::{Sql, Store, Tx, now_micros};
-use crate::epub::{Chapter, ParsedBook, Part, Passage, Resource, Summary};
+use crate::epub::{Chapter, Part, Passage, Resource, Summary};
 
 /// Who may open a book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     #[default]
@@ -93,15 +93,6 @@ pub enum Stored {
     },
 }
 
-pub struct NewBook<'a> {
-    pub id: Uuid,
-    pub parsed: &'a ParsedBook,
-    pub access: Access,
-    pub groups: &'a [Uuid],
-    pub edition_of: Option<Uuid>,
-    pub imported_by: Option<Uuid>,
-}
-
 /// Who imports a book that [`Store::insert_book_streaming`] stores, and who may read it.
 pub struct Placement<'a> {
     pub id: Uuid,
@@ -118,9 +109,8 @@ const BATCH: usize = 500;
 /// (nearly every book) is parsed completely first, so a refused or duplicate file never
 /// touches the database and the transaction (SQLite's write lock) is short; a bigger book is
 /// streamed into the open transaction so that it is never in memory all at once. Streaming
-/// holds SQLite's write lock while the rest is parsed, which stalls other imports; at 32 MiB
-/// every fixture (the biggest, linear-algebra.epub, is ~27 MB parsed) is spooled, and a 50 MB
-/// book still peaks near 110 MiB.
+/// holds SQLite's write lock while the rest is parsed, which stalls other imports, so the
+/// limit is as high as an import's memory allows (BENCHMARKS.md, "Import").
 pub const SPOOL_BYTES: usize = 32 * 1024 * 1024;
 
 const BY_HASH: &str = "SELECT id, title FROM books WHERE content_hash = $1";
@@ -158,45 +148,6 @@ impl Store {
         Ok(unknown)
     }
 
-    /// Stores a parsed book in one transaction: all of it, or (on any error) nothing. It goes
-    /// through the streaming path with the transaction open from the first row on.
-    pub async fn insert_book(&self, new: NewBook<'_>) -> sqlx::Result<Stored> {
-        let book = new.parsed;
-        let parts = book.chapters.len() + book.resources.len();
-        let (sender, mut receiver) = tokio::sync::mpsc::channel(parts.max(1));
-        for chapter in &book.chapters {
-            let _ = sender.try_send(Part::Chapter(chapter.clone()));
-        }
-        for resource in &book.resources {
-            let _ = sender.try_send(Part::Resource(resource.clone()));
-        }
-        drop(sender);
-        let summary = Summary {
-            metadata: book.metadata.clone(),
-            toc: book.toc.clone(),
-            cover: book.cover.clone(),
-            content_hash: book.content_hash.clone(),
-            warnings: book.warnings.clone(),
-            chapters: book.chapters.len(),
-            passages: book.chapters.iter().map(|c| c.passages.len()).sum(),
-        };
-        let placement = Placement {
-            id: new.id,
-            access: new.access,
-            groups: new.groups,
-            edition_of: new.edition_of,
-            imported_by: new.imported_by,
-        };
-        let finish = async { Ok::<_, std::convert::Infallible>(summary) };
-        let result = self
-            .insert_book_spooled(placement, &mut receiver, finish, 0)
-            .await?;
-        match result {
-            Ok((stored, _)) => Ok(stored),
-            Err(never) => match never {},
-        }
-    }
-
     /// Stores a book whose chapters and resources arrive through `parts` (in order, from
     /// [`crate::epub::parse_streaming`]) and whose [`Summary`] `finish` yields once `parts` is
     /// closed, in one transaction: all of it, or nothing. `finish` failing (the file was
@@ -208,21 +159,10 @@ impl Store {
         parts: &mut tokio::sync::mpsc::Receiver<Part>,
         finish: impl Future<Output = Result<Summary, E>>,
     ) -> sqlx::Result<Result<(Stored, Summary), E>> {
-        self.insert_book_spooled(placement, parts, finish, SPOOL_BYTES)
-            .await
-    }
-
-    async fn insert_book_spooled<E>(
-        &self,
-        placement: Placement<'_>,
-        parts: &mut tokio::sync::mpsc::Receiver<Part>,
-        finish: impl Future<Output = Result<Summary, E>>,
-        spool_bytes: usize,
-    ) -> sqlx::Result<Result<(Stored, Summary), E>> {
         let mut spooled = Vec::new();
         let mut size = 0;
         let mut closed = false;
-        while !closed && size < spool_bytes {
+        while !closed && size < SPOOL_BYTES {
             match parts.recv().await {
                 Some(part) => {
                     size += part.size();

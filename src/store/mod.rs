@@ -16,11 +16,9 @@ pub mod attempts;
 pub mod books;
 mod db;
 mod dialect;
-mod group_commit;
 pub mod groups;
 pub mod lifecycle;
 pub mod moderation;
-pub mod notices;
 pub mod preferences;
 pub mod progress;
 pub mod refresh;
@@ -42,7 +40,7 @@ use dialect::Dialect;
 pub struct Store {
     db: Db,
     dialect: &'static dyn Dialect,
-    notes: group_commit::NoteWriter,
+    notes: annotations::NoteWriter,
 }
 
 impl Store {
@@ -65,8 +63,8 @@ impl Store {
                     })
                 })
                 // A listing's plan is estimated dear (its rule's conditions look selective), so
-                // PostgreSQL would JIT-compile it on every run: ~190 ms to save ~0 on a query
-                // that stops after a page (BENCHMARKS.md, "Annotations").
+                // PostgreSQL would JIT-compile it on every run, which costs far more than a query
+                // that stops after a page can save (BENCHMARKS.md, "Annotations").
                 .after_connect(|conn, _| {
                     Box::pin(
                         async move { sqlx::query("SET jit = off").execute(conn).await.map(|_| ()) },
@@ -84,14 +82,14 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             // Reads run in parallel under WAL but only as fast as there are cores: connections
-            // beyond twice the cores only preempt each other mid-query, which lengthened the
-            // slowest listings under load (8 against 4 on 2 cores; BENCHMARKS.md, "Annotations").
+            // beyond twice the cores only preempt each other mid-query and lengthen the slowest
+            // listings under load (BENCHMARKS.md, "Annotations").
             let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
             let pool = SqlitePoolOptions::new()
                 .max_connections((2 * cores).max(4) as u32)
                 // A pooled SQLite connection is an open file, which cannot drop the way a
-                // network connection can: pinging it before every query only cost a round
-                // trip to its thread (BENCHMARKS.md, "Annotations").
+                // network connection can: pinging it before every query would only cost a
+                // round trip to its thread (BENCHMARKS.md, "Annotations").
                 .test_before_acquire(false)
                 .connect_with(options)
                 .await
@@ -104,7 +102,7 @@ impl Store {
             Db::Sqlite(_) => &dialect::Sqlite,
             Db::Postgres(_) => &dialect::Postgres,
         };
-        let notes = group_commit::NoteWriter::start(db.clone());
+        let notes = annotations::NoteWriter::start(db.clone());
         Ok(Self { db, dialect, notes })
     }
 

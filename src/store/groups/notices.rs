@@ -4,8 +4,8 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::groups::GroupError;
-use super::{Sql, Store, Tx, now_micros};
+use super::error::GroupError;
+use crate::store::{Sql, Store, Tx, now_micros};
 
 /// What changed in a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -8,8 +8,8 @@
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::annotations::NewAnnotation;
-use super::{Db, Sql};
+use super::types::NewAnnotation;
+use crate::store::{Db, Sql};
 
 /// The most notes committed in one transaction.
 const MAX_BATCH: usize = 128;
@@ -33,7 +33,7 @@ struct Pending {
 
 /// The queue in front of the committing task.
 #[derive(Clone, Debug)]
-pub(super) struct NoteWriter {
+pub(in crate::store) struct NoteWriter {
     queue: mpsc::Sender<Pending>,
 }
 
@@ -46,7 +46,7 @@ impl NoteWriter {
     }
 
     /// Stores `row`, answering once it is committed.
-    pub async fn insert(&self, row: NoteRow) -> sqlx::Result<()> {
+    pub(super) async fn insert(&self, row: NoteRow) -> sqlx::Result<()> {
         let (committed, done) = oneshot::channel();
         let stopped = || sqlx::Error::PoolClosed;
         self.queue

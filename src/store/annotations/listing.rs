@@ -1,170 +1,16 @@
-//! Marginalia: notes, highlights, bookmarks and replies, always read through the visibility
-//! rule in [`super::visibility`].
+//! Reading notes: a book's margin, an author's own notes, counts per passage and one note by
+//! id, each through the visibility rule in [`crate::store::visibility`].
 
-use serde::Deserialize;
 use uuid::Uuid;
 
-use super::group_commit::NoteRow;
-use super::preferences::stored_preference;
-pub use super::preferences::{Margin, MarginMode};
-use super::users::User;
-use super::visibility::viewer_binds;
-use super::visibility::{
+use super::types::{AnnotationRow, ListFilter, Order, ReaderMargin, Scope};
+use crate::store::preferences::{MarginMode, stored_preference};
+use crate::store::users::User;
+use crate::store::visibility::{
     ReadError, annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
-    reading_first_filter, thread_open_below, tombstone_stands,
+    reading_first_filter, thread_open_below, tombstone_stands, viewer_binds,
 };
-use super::{Sql, Store, now_micros};
-
-/// Who may read a note, as its author chose.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Audience {
-    Private,
-    Group(Uuid),
-    Public,
-}
-
-impl Audience {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Audience::Private => "private",
-            Audience::Group(_) => "group",
-            Audience::Public => "public",
-        }
-    }
-
-    pub fn group(&self) -> Option<Uuid> {
-        match self {
-            Audience::Group(id) => Some(*id),
-            _ => None,
-        }
-    }
-
-    /// Whether everyone who may read `self` may also read `wider` (for replies).
-    pub fn within(&self, wider: &Audience) -> bool {
-        match (self, wider) {
-            (Audience::Private, _) | (_, Audience::Public) => true,
-            (Audience::Group(a), Audience::Group(b)) => a == b,
-            _ => false,
-        }
-    }
-
-    fn from_row(kind: &str, group: Option<&str>) -> Self {
-        match (kind, group.and_then(|g| g.parse().ok())) {
-            ("public", _) => Audience::Public,
-            ("group", Some(group)) => Audience::Group(group),
-            _ => Audience::Private,
-        }
-    }
-}
-
-/// The margin a listing applies after the rule: the reader's preference for the book (its
-/// override, else their account's, else the default), with its mode replaced by `asked` when
-/// the request names one. Resolved inside the listing's own query, which saves a round trip
-/// on the hottest request (BENCHMARKS.md, "Annotations").
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReaderMargin {
-    pub asked: Option<MarginMode>,
-}
-
-/// Which of DESIGN.md's readers a query answers, which decides the rule's form.
-#[derive(Debug, Clone, Copy)]
-pub enum Scope {
-    /// One note by id for a write or a check, or the author's export: the rule with its
-    /// exception for authors.
-    Rule,
-    /// One note by id as a reader asks for it: also after their "my reading first", as a
-    /// listing would show it.
-    Read,
-    /// A book's listing, counts or search: the book must be readable, then the margin.
-    Margin(ReaderMargin),
-}
-
-/// One note as a listing reads it: a row from PostgreSQL, or on SQLite an array of these
-/// fields in this order ([`FIELDS`]) within one JSON value per page ([`json_page`]).
-#[derive(Debug, Clone, sqlx::FromRow, Deserialize)]
-pub struct AnnotationRow {
-    pub id: String,
-    pub book_id: String,
-    pub author_id: Option<String>,
-    pub author_name: Option<String>,
-    pub passage_id: String,
-    pub chapter: i64,
-    pub ordinal: i64,
-    pub start_pos: i64,
-    pub end_pos: i64,
-    pub exact: String,
-    pub prefix: String,
-    pub suffix: String,
-    pub cfi: String,
-    pub motivation: String,
-    pub body: Option<String>,
-    pub body_html: Option<String>,
-    pub tags: String,
-    pub color: Option<String>,
-    pub audience: String,
-    pub group_id: Option<String>,
-    pub reply_to: Option<String>,
-    #[serde(deserialize_with = "flag")]
-    pub hidden: bool,
-    #[serde(deserialize_with = "flag")]
-    pub deleted: bool,
-    #[serde(deserialize_with = "flag")]
-    pub anonymous: bool,
-    #[serde(deserialize_with = "flag")]
-    pub written_blind: bool,
-    /// Whether the author lets others see `written_blind` (never on an anonymized note: whose
-    /// preference it follows would narrow down whose note it is).
-    #[serde(deserialize_with = "flag")]
-    pub shows_written_blind: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub replies: i64,
-}
-
-impl AnnotationRow {
-    pub fn audience(&self) -> Audience {
-        Audience::from_row(&self.audience, self.group_id.as_deref())
-    }
-
-    pub fn tags(&self) -> Vec<String> {
-        serde_json::from_str(&self.tags).unwrap_or_default()
-    }
-
-    pub fn is_by(&self, user: &User) -> bool {
-        self.author_id.as_deref() == Some(user.id.to_string().as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Order {
-    #[default]
-    Newest,
-    Reading,
-}
-
-/// What to list, besides "what the viewer may see on this book".
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub chapter: Option<i64>,
-    pub passage: Option<String>,
-    pub tag: Option<String>,
-    pub author: Option<Uuid>,
-    /// "private", "public", "group", or a group id.
-    pub audience: Option<String>,
-    pub motivation: Option<String>,
-    /// Words to find in the body, tags or quote.
-    pub text: Option<String>,
-    pub id: Option<Uuid>,
-    /// Only the viewer's own notes that still have words: anonymized ones included (they
-    /// are still the viewer's), tombstones not (they keep nothing of the viewer's).
-    pub mine: bool,
-    pub order: Order,
-    /// The position after which the page starts: `(created_at, id)` for newest-first,
-    /// `(chapter, ordinal, start, created_at, id)` for reading order, as [`cursor_of`] makes.
-    pub after: Option<Vec<serde_json::Value>>,
-    pub limit: i64,
-}
+use crate::store::{Sql, Store, escape_like};
 
 /// The cursor of a row under `order`.
 pub fn cursor_of(row: &AnnotationRow, order: Order) -> Vec<serde_json::Value> {
@@ -200,43 +46,6 @@ const FIELDS: &str = "s.id, s.book_id, s.author_id, s.author_name, s.passage_id,
     s.ordinal, s.start_pos, s.end_pos, s.exact, s.prefix, s.suffix, s.cfi, s.motivation, s.body, \
     s.body_html, s.tags, s.color, s.audience, s.group_id, s.reply_to, s.hidden, s.deleted, \
     s.anonymous, s.written_blind, s.shows_written_blind, s.created_at, s.updated_at, s.replies";
-
-/// A flag in SQLite's JSON: SQLite has no boolean type, so `1` or `0`.
-fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    Ok(u8::deserialize(deserializer)? != 0)
-}
-
-/// A new annotation, validated by the caller.
-#[derive(Debug, Clone)]
-pub struct NewAnnotation {
-    pub book_id: Uuid,
-    pub passage_id: String,
-    pub chapter: i64,
-    pub ordinal: i64,
-    pub start: i64,
-    pub end: i64,
-    pub exact: String,
-    pub prefix: String,
-    pub suffix: String,
-    pub cfi: String,
-    pub motivation: String,
-    pub body: Option<String>,
-    pub tags: Vec<String>,
-    pub color: Option<String>,
-    pub audience: Audience,
-    pub reply_to: Option<Uuid>,
-    pub written_blind: bool,
-}
-
-/// The fields an author may change.
-#[derive(Debug, Clone, Default)]
-pub struct AnnotationEdit {
-    pub body: Option<Option<String>>,
-    pub tags: Option<Vec<String>>,
-    pub color: Option<Option<String>>,
-    pub audience: Option<Audience>,
-    pub motivation: Option<String>,
-}
 
 impl Store {
     /// A page of the margin `viewer` reads on `book`: the notes the rule lets them see, after
@@ -323,7 +132,7 @@ impl Store {
             // lowering the pattern in Rust would miss "Über" when asked for "Über"). Tags are
             // matched one by one, not in their JSON text, whose brackets, quotes and commas
             // would match queries like `[`.
-            let pattern = sql.arg(format!("%{}%", super::escape_like(text)));
+            let pattern = sql.arg(format!("%{}%", escape_like(text)));
             conditions.push(format!(
                 "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
                  OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
@@ -455,157 +264,12 @@ impl Store {
             .await?;
         Ok(book.and_then(|book| book.parse().ok()))
     }
-
-    /// Stores a new note by `author` and returns its id, once it is committed.
-    pub async fn insert_annotation(&self, author: Uuid, new: NewAnnotation) -> sqlx::Result<Uuid> {
-        let id = Uuid::now_v7();
-        let row = NoteRow {
-            id,
-            author,
-            body_html: new.body.as_deref().map(crate::markdown::render),
-            tags_json: serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into()),
-            created_at: now_micros(),
-            note: new,
-        };
-        self.notes.insert(row).await?;
-        Ok(id)
-    }
-
-    /// Applies an author's edit; `created_at` never changes, `updated_at` does.
-    pub async fn update_annotation(&self, id: Uuid, edit: &AnnotationEdit) -> sqlx::Result<()> {
-        let mut sql = Sql::default();
-        let mut sets = vec![format!("updated_at = {}", sql.arg(now_micros()))];
-        if let Some(body) = &edit.body {
-            let html = body.as_deref().map(crate::markdown::render);
-            match (body, html) {
-                (Some(body), Some(html)) => {
-                    sets.push(format!("body = {}", sql.arg(body.as_str())));
-                    sets.push(format!("body_html = {}", sql.arg(html)));
-                }
-                _ => sets.push("body = NULL, body_html = NULL".to_owned()),
-            }
-        }
-        if let Some(tags) = &edit.tags {
-            let json = serde_json::to_string(tags).unwrap_or_else(|_| "[]".into());
-            sets.push(format!("tags = {}", sql.arg(json)));
-        }
-        if let Some(color) = &edit.color {
-            match color {
-                Some(color) => sets.push(format!("color = {}", sql.arg(color.as_str()))),
-                None => sets.push("color = NULL".to_owned()),
-            }
-        }
-        if let Some(audience) = &edit.audience {
-            sets.push(format!("audience = {}", sql.arg(audience.kind())));
-            match audience.group() {
-                Some(group) => sets.push(format!("group_id = {}", sql.arg(group.to_string()))),
-                None => sets.push("group_id = NULL".to_owned()),
-            }
-        }
-        if let Some(motivation) = &edit.motivation {
-            sets.push(format!("motivation = {}", sql.arg(motivation.as_str())));
-        }
-        sql.text = format!(
-            "UPDATE annotations SET {} WHERE id = {}",
-            sets.join(", "),
-            sql.arg(id.to_string())
-        );
-        let tags = edit.tags.clone();
-        let mut tx = self.db.begin().await?;
-        tx.execute(sql).await?;
-        if let Some(tags) = &tags {
-            tx.execute(
-                Sql::new("DELETE FROM annotation_tags WHERE annotation_id = $1")
-                    .bind(id.to_string()),
-            )
-            .await?;
-            for tag in tags {
-                tx.execute(
-                    Sql::new("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
-                        .bind(id.to_string())
-                        .bind(tag),
-                )
-                .await?;
-            }
-        }
-        tx.commit().await
-    }
-
-    /// Deletes a note; one with replies becomes a tombstone that keeps no words of its author
-    /// and names nobody, so the thread stays together.
-    pub async fn delete_annotation(&self, id: Uuid) -> sqlx::Result<()> {
-        let id = id.to_string();
-        let mut tx = self.db.begin().await?;
-        let replies: i64 = tx
-            .scalar(Sql::new("SELECT COUNT(*) FROM annotations WHERE reply_to = $1").bind(&id))
-            .await?;
-        if replies > 0 {
-            tx.execute(
-                Sql::new(
-                    "UPDATE annotations SET deleted = TRUE, body = NULL, body_html = NULL,
-                         tags = '[]', color = NULL, author_id = NULL, anonymous = TRUE,
-                         updated_at = $2 WHERE id = $1",
-                )
-                .bind(&id)
-                .bind(now_micros()),
-            )
-            .await?;
-            tx.execute(Sql::new("DELETE FROM annotation_tags WHERE annotation_id = $1").bind(&id))
-                .await?;
-        } else {
-            tx.execute(Sql::new("DELETE FROM annotations WHERE id = $1").bind(&id))
-                .await?;
-        }
-        tx.commit().await
-    }
-
-    /// Whether `user` has a note of their own on a passage, or has revealed it.
-    pub async fn has_seen_passage(
-        &self,
-        user: Uuid,
-        book: Uuid,
-        passage: &str,
-    ) -> sqlx::Result<bool> {
-        let sql = "SELECT
-                (SELECT COUNT(*) FROM annotations WHERE author_id = $1 AND book_id = $2
-                     AND passage_id = $3 AND deleted = FALSE)
-              + (SELECT COUNT(*) FROM reveals WHERE user_id = $1 AND book_id = $2 AND passage_id = $3)";
-        let n: i64 = self
-            .db
-            .scalar(
-                Sql::new(sql)
-                    .bind(user.to_string())
-                    .bind(book.to_string())
-                    .bind(passage),
-            )
-            .await?;
-        Ok(n > 0)
-    }
-
-    /// Records that the reader chose to see others' notes on a passage.
-    pub async fn reveal_passage(&self, user: Uuid, book: Uuid, passage: &str) -> sqlx::Result<()> {
-        let sql = "INSERT INTO reveals (user_id, book_id, passage_id) VALUES ($1, $2, $3)
-                   ON CONFLICT DO NOTHING";
-        self.db
-            .execute(
-                Sql::new(sql)
-                    .bind(user.to_string())
-                    .bind(book.to_string())
-                    .bind(passage),
-            )
-            .await
-            .map(|_| ())
-    }
 }
 
-/// Runs a listing's `sql` on SQLite, whose driver hands every value of every row from the
-/// connection's thread to the caller's one by one: the page is aggregated into one JSON value
-/// instead, which saves about a quarter of a listing's instructions there (PostgreSQL streams
-/// rows over its protocol, where the same aggregate costs more than it saves; BENCHMARKS.md,
-/// "Annotations").
-/// An aggregate keeps no order of its own, so the page is put back in the listing's.
-/// A page of rows decoded from one JSON array of [`FIELDS`], put back in the page's order
-/// (JSON aggregation does not keep it).
+/// A page of rows decoded from one JSON array of [`FIELDS`], as SQLite's dialect fetches a
+/// listing (its driver hands over every value of every row one by one, from the connection's
+/// thread; BENCHMARKS.md, "Annotations"), put back in the listing's order, which the
+/// aggregate does not keep.
 fn json_page(page: &str, order: Order) -> sqlx::Result<Vec<AnnotationRow>> {
     let mut rows: Vec<AnnotationRow> =
         serde_json::from_str(page).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;

@@ -99,7 +99,7 @@ struct Problem<'a> {
 }
 
 /// A problem+json response.
-pub fn problem(
+fn problem(
     status: StatusCode,
     detail: &str,
     headers: Vec<(header::HeaderName, HeaderValue)>,
