@@ -2,9 +2,7 @@
 //! exporting one's marginalia, and deleting the account with its shared notes deleted or
 //! anonymized.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use scholia::store::Sql;
 use serde_json::{Value, json};

@@ -1,9 +1,7 @@
 //! Annotations over HTTP: anchors, audiences, replies, edits, tombstones, the reader's margin,
 //! and concurrent writers.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use scholia::store::users::Role;
 use serde_json::{Value, json};
 

@@ -1,11 +1,9 @@
 //! The `scholia` binary as an operator runs it: first start, restart, user management.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::Backend;
+use crate::common::{self, Backend};
 use serde_json::json;
 
 fn scholia() -> Command {

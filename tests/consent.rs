@@ -2,9 +2,7 @@
 //! notices of changed rules, reports and the reported, tombstones, anonymizing, written_blind,
 //! user ids and mutes. Both databases.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use serde_json::{Value, json};
 

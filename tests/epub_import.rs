@@ -2,7 +2,7 @@
 //! them; nothing active or remote survives sanitizing; parsing is deterministic and
 //! independent of zip packing.
 
-mod tree;
+use crate::tree;
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};

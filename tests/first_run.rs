@@ -1,8 +1,6 @@
 //! `scholia serve` on an empty database as an operator sees it: the setup link it prints
 //! creates the admin account; with `--demo`, the demo readers it prints can sign in.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;

@@ -1,9 +1,7 @@
 //! Study groups over HTTP on both databases: invitations and ground rules, membership,
 //! roles, and what becomes of group notes when members leave or the group ends.
 
-mod common;
-
-use common::{TestApp, expect_problem};
+use crate::common::{TestApp, expect_problem};
 use reqwest::Client;
 use scholia::store::Sql;
 use serde_json::{Value, json};

@@ -1,9 +1,7 @@
 //! Moderation over HTTP on both databases: reports, the report queue, hiding, and that
 //! moderators never reach a note the visibility rule keeps from them.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use scholia::store::users::Role;
 use serde_json::{Value, json};

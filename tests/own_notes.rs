@@ -2,9 +2,7 @@
 //! exception): after removal, leaving, a group's end, a hidden parent or a lost book, they
 //! still read, export, narrow and delete their notes and replies. Both databases.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use scholia::store::users::Role;
 use serde_json::{Value, json};

@@ -1,9 +1,7 @@
 //! `PUT /api/me/preferences` refuses what it cannot store and merges book overrides; one note
 //! by id answers as the listing does under "my reading first". Both databases.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use scholia::store::users::Role;
 use serde_json::json;
 

@@ -1,8 +1,7 @@
 //! Books stored by an earlier importer are sanitized again at start-up, keeping their passages
 //! and the notes on them.
 
-mod common;
-mod tree;
+use crate::tree;
 
 use scholia::app::AppState;
 use scholia::config::Config;
@@ -10,7 +9,7 @@ use scholia::store::Sql;
 use scholia::store::users::Role;
 use serde_json::json;
 
-use common::{TestApp, send};
+use crate::common::{TestApp, send};
 
 /// The hefty-water fixture's ruby passage, as the importer before the tree sanitizer stored it
 /// (ruby readings in its text).

@@ -1,9 +1,7 @@
 //! Search over HTTP on both databases: passages by word with highlighted snippets, and only
 //! the annotations the caller may see, whatever the query's syntax.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use serde_json::{Value, json};
 

@@ -1,8 +1,6 @@
 //! Accounts, sessions, tokens, CSRF and error bodies, over HTTP on both databases.
 
-mod common;
-
-use common::{TestApp, expect_problem};
+use crate::common::{self, TestApp, expect_problem};
 use serde_json::{Value, json};
 
 both_databases!(

@@ -1,9 +1,7 @@
 //! The first run over HTTP on both databases: the one-time setup link creates the first
 //! account, an admin, and nothing else.
 
-mod common;
-
-use common::{Backend, TestApp, expect_problem, send};
+use crate::common::{Backend, TestApp, expect_problem, send};
 use scholia::store::Sql;
 use scholia::store::users::{NewUser, Role};
 use serde_json::{Value, json};

@@ -5,7 +5,6 @@
 //! each test gets a database of its own. Unreachable PostgreSQL fails the test: a green run
 //! has run both. `SCHOLIA_SKIP_POSTGRES=1` leaves PostgreSQL out, each test saying so on
 //! stderr; `CI=true` refuses it.
-#![allow(dead_code)] // each test binary uses a different part of this module
 
 use scholia::store::Sql;
 use std::io::Write as _;

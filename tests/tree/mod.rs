@@ -1,7 +1,6 @@
 //! What a browser builds from a sanitized chapter, read independently of the importer: the
 //! HTML fragment parsing algorithm (html5ever, as `innerHTML` in the reader's page runs it),
 //! checks of what in that tree could run or fetch, and the passage text rule of DESIGN.md.
-#![allow(dead_code)] // each test binary uses a different part of this module
 
 use html5ever::serialize::{self as html_serialize};
 use html5ever::tendril::TendrilSink;
