@@ -85,11 +85,7 @@ struct Circle {
 }
 
 async fn circle(app: &TestApp) -> Circle {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = passages
-        .into_iter()
-        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .unwrap();
+    let (book, passage) = app.long_passage().await;
     let (olga, _) = app.reader("olga").await;
     let (fay, fay_user) = app.reader("fay").await;
     let (ann, _) = app.reader("ann").await;

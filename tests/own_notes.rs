@@ -67,11 +67,7 @@ struct Thread {
 }
 
 async fn thread(app: &TestApp) -> Thread {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = passages
-        .into_iter()
-        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .unwrap();
+    let (book, passage) = app.long_passage().await;
     let (ada, _) = app.reader("ada").await;
     let (ben, ben_user) = app.reader("ben").await;
     let (fay, fay_user) = app.reader("fay").await;

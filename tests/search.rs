@@ -33,13 +33,6 @@ fn bodies(found: &Value) -> Vec<String> {
     bodies
 }
 
-fn long_passage(passages: Vec<Value>) -> Value {
-    passages
-        .into_iter()
-        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .unwrap()
-}
-
 async fn passages_are_found_by_word_and_marked(app: TestApp) {
     let (book, _) = app.book_with_passages("alice.epub").await;
     // Anyone may search a public book.
@@ -100,8 +93,7 @@ async fn passages_are_found_by_word_and_marked(app: TestApp) {
 }
 
 async fn only_visible_annotations_are_found(app: TestApp) {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = long_passage(passages);
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (bob, _) = app.reader("bob").await;
     let (carl, _) = app.reader("carl").await;
@@ -164,8 +156,7 @@ async fn only_visible_annotations_are_found(app: TestApp) {
 }
 
 async fn hostile_queries_are_plain_words(app: TestApp) {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = long_passage(passages);
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     app.post_note(
         &ann,

@@ -69,13 +69,7 @@ async fn setup_link_creates_the_first_admin_and_signs_them_in(app: TestApp) {
     assert_eq!(app.count("setup_tokens").await, 0);
 
     // The admin signs in again with the password chosen.
-    let login = app
-        .client()
-        .post(app.url("/api/auth/login"))
-        .json(&json!({"username": "root", "password": "a long passphrase"}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.login("root", "a long passphrase").await;
     assert_eq!(login.status(), 200);
 }
 

@@ -288,7 +288,12 @@ pub fn passage_text(el: &Handle) -> String {
     }
     let mut raw = String::new();
     walk(el, &mut raw);
-    raw.split([' ', '\t', '\n', '\r', '\x0C'])
+    collapse_whitespace(&raw)
+}
+
+/// `text` with each run of HTML's ASCII whitespace one space, and none at either end.
+pub fn collapse_whitespace(text: &str) -> String {
+    text.split([' ', '\t', '\n', '\r', '\x0C'])
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
