@@ -2,9 +2,7 @@
 //! exporting one's marginalia, and deleting the account with its shared notes deleted or
 //! anonymized.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use scholia::store::Sql;
 use serde_json::{Value, json};
@@ -20,15 +18,6 @@ both_databases!(
 
 fn id_of(user: &Value) -> String {
     user["id"].as_str().unwrap().to_owned()
-}
-
-async fn passage(app: &TestApp) -> (String, Value) {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = passages
-        .into_iter()
-        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .unwrap();
-    (book, passage)
 }
 
 fn reply_to(book: &str, passage: &Value, parent: &Value, body: &str, audience: Value) -> Value {
@@ -47,7 +36,7 @@ async fn delete_account(app: &TestApp, client: &Client, body: Value) -> reqwest:
 }
 
 async fn export_holds_my_notes_and_nothing_of_others(app: TestApp) {
-    let (book, passage) = passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (bob, _) = app.reader("bob").await;
     let group = app.group_with(&ann, &[&bob]).await;
@@ -209,7 +198,7 @@ async fn everything_seen(app: &TestApp, client: &Client, book: &str, group: &str
 }
 
 async fn deletion_anonymizes_shared_notes_and_hands_groups_on(app: TestApp) {
-    let (book, passage) = passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, ann_user) = app.reader("ann").await;
     let (bob, bob_user) = app.reader("bob").await;
     let (fay, fay_user) = app.reader("fay").await;
@@ -369,7 +358,7 @@ async fn deletion_anonymizes_shared_notes_and_hands_groups_on(app: TestApp) {
 }
 
 async fn deletion_deletes_shared_notes_leaving_tombstones_for_replies(app: TestApp) {
-    let (book, passage) = passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, ann_user) = app.reader("ann").await;
     let (bob, _) = app.reader("bob").await;
     let group = app.group_with(&bob, &[&ann]).await;
@@ -508,15 +497,6 @@ async fn display_names_are_normalized_visible_and_bounded(app: TestApp) {
     assert_eq!(send(client.get(app.url("/api/me"))).await["role"], "reader");
 }
 
-async fn sign_in(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
-    app.client()
-        .post(app.url("/api/auth/login"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn changing_the_password_ends_the_other_sessions(app: TestApp) {
     let (here, _) = app.reader("pat").await;
     let elsewhere = app.client();
@@ -534,7 +514,7 @@ async fn changing_the_password_ends_the_other_sessions(app: TestApp) {
     };
     let wrong = change("not it").send().await.unwrap();
     expect_problem(wrong, 403).await;
-    assert_eq!(sign_in(&app, "pat", "password-pat").await.status(), 200);
+    assert_eq!(app.login("pat", "password-pat").await.status(), 200);
     send(change("password-pat")).await;
 
     assert_eq!(
@@ -543,8 +523,8 @@ async fn changing_the_password_ends_the_other_sessions(app: TestApp) {
     );
     let ended = elsewhere.get(app.url("/api/me")).send().await.unwrap();
     expect_problem(ended, 401).await;
-    assert_eq!(sign_in(&app, "pat", "password-pat").await.status(), 401);
-    assert_eq!(sign_in(&app, "pat", "a new passphrase").await.status(), 200);
+    assert_eq!(app.login("pat", "password-pat").await.status(), 401);
+    assert_eq!(app.login("pat", "a new passphrase").await.status(), 200);
     // The session that changed it still writes.
     let token = here
         .post(app.url("/api/me/tokens"))

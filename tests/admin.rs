@@ -1,9 +1,7 @@
 //! Admins manage accounts and roles; librarians and admins list every group to choose who
 //! may read a book. Over HTTP on both databases.
 
-mod common;
-
-use common::{TestApp, expect_problem, send};
+use crate::common::{TestApp, expect_problem, send};
 use scholia::store::Sql;
 use scholia::store::users::Role;
 use serde_json::{Value, json};

@@ -1,9 +1,7 @@
 //! Annotations over HTTP: anchors, audiences, replies, edits, tombstones, the reader's margin,
 //! and concurrent writers.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use scholia::store::users::Role;
 use serde_json::{Value, json};
 
@@ -26,28 +24,6 @@ both_databases!(
     counts_say_where_notes_wait,
 );
 
-/// A book and the first passage with at least 20 characters of text.
-async fn book_and_passage(app: &TestApp) -> (String, Value) {
-    let book = app.import_fixture("alice.epub").await;
-    let passages: Value = app
-        .client()
-        .get(app.url(&format!("/api/books/{book}/passages?limit=200")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let passage = passages["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .unwrap()
-        .clone();
-    (book, passage)
-}
-
 async fn listed(app: &TestApp, client: &reqwest::Client, book: &str, query: &str) -> Vec<Value> {
     let response = client
         .get(app.url(&format!("/api/books/{book}/annotations?{query}")))
@@ -69,7 +45,7 @@ fn bodies(items: &[Value]) -> Vec<String> {
 }
 
 async fn group_members_share_and_outsiders_see_nothing(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;
     let (cat, _) = app.reader("cat").await;
@@ -184,7 +160,7 @@ async fn group_members_share_and_outsiders_see_nothing(app: TestApp) {
 }
 
 async fn bad_anchors_and_fields_are_refused(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (reader, _) = app.reader("val").await;
     let length = passage["text"].as_str().unwrap().chars().count() as i64;
     let good = note_on(&book, &passage, "ok", json!("private"));
@@ -239,7 +215,7 @@ async fn bad_anchors_and_fields_are_refused(app: TestApp) {
 }
 
 async fn only_the_author_edits_or_deletes(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (bob, _) = app.reader("bob").await;
     let public = app
@@ -356,7 +332,7 @@ async fn only_the_author_edits_or_deletes(app: TestApp) {
 }
 
 async fn replies_stay_within_their_parent_audience(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;
     let (cy, _) = app.reader("cy").await;
@@ -417,7 +393,7 @@ async fn replies_stay_within_their_parent_audience(app: TestApp) {
 }
 
 async fn margin_preferences_filter_but_never_widen(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;
     let group = app.group_with(&ann, &[&ben]).await;
@@ -496,7 +472,7 @@ async fn margin_preferences_filter_but_never_widen(app: TestApp) {
 }
 
 async fn my_reading_first_hides_until_i_write_or_reveal(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;
     app.post_note(
@@ -551,7 +527,7 @@ async fn my_reading_first_hides_until_i_write_or_reveal(app: TestApp) {
 }
 
 async fn muted_readers_disappear(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (troll, troll_user) = app.reader("troll").await;
     app.post_note(
@@ -609,7 +585,7 @@ async fn muted_readers_disappear(app: TestApp) {
 }
 
 async fn sixty_four_concurrent_writers_lose_nothing(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let mut clients = Vec::new();
     for i in 0..8 {
         clients.push(app.reader(&format!("writer{i}")).await.0);
@@ -634,7 +610,7 @@ async fn sixty_four_concurrent_writers_lose_nothing(app: TestApp) {
 /// (its book is gone) must fail alone and take none of the others with it.
 async fn a_note_that_cannot_be_stored_fails_alone(app: TestApp) {
     use scholia::store::annotations::{Audience, NewAnnotation};
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (_, user) = app.reader("writer").await;
     let author: uuid::Uuid = user["id"].as_str().unwrap().parse().unwrap();
     let note = |book_id: uuid::Uuid, i: usize| NewAnnotation {
@@ -686,7 +662,7 @@ async fn a_note_that_cannot_be_stored_fails_alone(app: TestApp) {
 /// found proves it): a reader whose own notes are on a book they may no longer read must
 /// still get 404, as for a book that does not exist, and an empty book a readable empty page.
 async fn a_book_i_may_no_longer_read_is_not_found_even_with_my_notes_on_it(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (rue, _) = app.reader("rue").await;
     let (owner, _) = app.reader("owner").await;
     app.post_note(&rue, &note_on(&book, &passage, "mine", json!("private")))
@@ -735,7 +711,7 @@ async fn a_book_i_may_no_longer_read_is_not_found_even_with_my_notes_on_it(app: 
 /// A tombstone exists because its note had replies: shown to a reader who may read none of
 /// them, it would tell them that replies they may not read exist.
 async fn a_tombstone_shows_only_over_replies_i_may_read(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;
     let (cat, _) = app.reader("cat").await;
@@ -909,7 +885,7 @@ async fn a_page_that_fills_the_limit_is_the_last(app: TestApp) {
 /// With "my reading first", the counts tell on which passages others' notes wait (so the
 /// reader offers `Reveal notes` there), without showing them.
 async fn counts_say_where_notes_wait(app: TestApp) {
-    let (book, passage) = book_and_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let passage_id = passage["id"].as_str().unwrap();
     let (ann, _) = app.reader("ann").await;
     let (ben, _) = app.reader("ben").await;

@@ -1,8 +1,6 @@
 //! The catalogue over HTTP: upload, duplicates, access levels, chapters, passages, resources.
 
-mod common;
-
-use common::{TestApp, expect_problem};
+use crate::common::{self, TestApp, expect_problem};
 use scholia::store::Sql;
 use scholia::store::users::Role;
 use serde_json::{Value, json};

@@ -1,22 +1,15 @@
 //! The `scholia` binary as an operator runs it: first start, restart, user management.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::Backend;
+use crate::common::{self, Backend, free_addr};
 use serde_json::json;
 
 fn scholia() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_scholia"));
     command.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
     command
-}
-
-fn free_addr() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
 }
 
 /// Starts `scholia serve` and waits until `/healthz` answers 200.

@@ -2,9 +2,7 @@
 //! notices of changed rules, reports and the reported, tombstones, anonymizing, written_blind,
 //! user ids and mutes. Both databases.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use serde_json::{Value, json};
 
@@ -21,15 +19,6 @@ both_databases!(
 
 fn id(value: &Value) -> String {
     value["id"].as_str().unwrap().to_owned()
-}
-
-async fn a_passage(app: &TestApp) -> (String, Value) {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = passages
-        .into_iter()
-        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .unwrap();
-    (book, passage)
 }
 
 async fn patch_group(
@@ -57,7 +46,7 @@ async fn make_facilitator(app: &TestApp, owner: &Client, group: &str, user: &Val
 }
 
 async fn only_the_owner_opens_a_group_and_not_over_members_notes(app: TestApp) {
-    let (book, passage) = a_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ada, _) = app.reader("ada").await;
     let (ben, _) = app.reader("ben").await;
     let (fay, fay_user) = app.reader("fay").await;
@@ -196,7 +185,7 @@ async fn changed_rules_and_openness_show_as_notices_until_dismissed(app: TestApp
 }
 
 async fn reports_never_reach_the_reported_author(app: TestApp) {
-    let (book, passage) = a_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ada, _) = app.reader("ada").await;
     let (ben, _) = app.reader("ben").await;
     let (fay, fay_user) = app.reader("fay").await;
@@ -236,7 +225,7 @@ async fn reports_never_reach_the_reported_author(app: TestApp) {
 }
 
 async fn a_tombstone_names_nobody(app: TestApp) {
-    let (book, passage) = a_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ada, _) = app.reader("ada").await;
     let (ben, _) = app.reader("ben").await;
     let note = app
@@ -302,7 +291,7 @@ fn strings_except_ids(value: &Value) -> Vec<String> {
 }
 
 async fn anonymizing_keeps_time_stamps(app: TestApp) {
-    let (book, passage) = a_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ada, _) = app.reader("ada").await;
     let (ben, _) = app.reader("ben").await;
     let (cy, _) = app.reader("cy").await;
@@ -340,7 +329,7 @@ async fn anonymizing_keeps_time_stamps(app: TestApp) {
 }
 
 async fn written_blind_is_the_authors_to_show(app: TestApp) {
-    let (book, passage) = a_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ada, _) = app.reader("ada").await;
     let (ben, _) = app.reader("ben").await;
     let prefs = send(
@@ -386,7 +375,7 @@ async fn user_ids_tell_nothing_of_when_an_account_was_made(app: TestApp) {
 }
 
 async fn only_people_whose_notes_i_read_can_be_muted(app: TestApp) {
-    let (book, passage) = a_passage(&app).await;
+    let (book, passage) = app.long_passage().await;
     let (ada, _) = app.reader("ada").await;
     let (ben, ben_user) = app.reader("ben").await;
     let mute = |user_id: String| {

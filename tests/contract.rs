@@ -7,9 +7,7 @@
 //! null, so a field that may be absent or null keeps its shape). Snapshots run on SQLite: the
 //! shape of an answer does not depend on the database.
 
-mod common;
-
-use common::{Backend, TestApp, note_on, send};
+use crate::common::{Backend, TestApp, note_on, send};
 use reqwest::{Client, Method, Response};
 use scholia::store::users::Role;
 use serde_json::{Value, json};

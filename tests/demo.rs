@@ -1,9 +1,7 @@
 //! The demo seeding (`scholia serve --demo`) on a fresh database of either kind: its books,
 //! its two readers in their group, and their notes as each of them and a stranger see them.
 
-mod common;
-
-use common::{TestApp, expect_problem, send};
+use crate::common::{self, TestApp, expect_problem, send};
 use scholia::demo::{Demo, seed};
 use scholia::epub::Limits;
 use serde_json::json;

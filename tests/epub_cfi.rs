@@ -2,8 +2,9 @@
 //! passage text. The XML is read by an independent walker (xml-rs), not by the importer.
 
 use std::io::{Cursor, Read};
-use std::path::PathBuf;
 
+use crate::common::fixture;
+use crate::tree::collapse_whitespace;
 use scholia::epub::{Limits, parse};
 use xml::reader::{EventReader, ParserConfig, XmlEvent};
 
@@ -196,13 +197,6 @@ fn parse_cfi(cfi: &str) -> (usize, String, Vec<(usize, Option<String>)>) {
     )
 }
 
-fn normalize(text: &str) -> String {
-    text.split([' ', '\t', '\n', '\r', '\x0C'])
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[test]
 fn cfis_resolve_to_the_passage_text_in_the_original_xhtml() {
     for name in [
@@ -212,12 +206,7 @@ fn cfis_resolve_to_the_passage_text_in_the_original_xhtml() {
         "wasteland.epub",
         "hefty-water.epub",
     ] {
-        let bytes = std::fs::read(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures/epub")
-                .join(name),
-        )
-        .unwrap();
+        let bytes = fixture(name);
         let book = parse(&bytes, &Limits::default(), "/b").unwrap();
         let mut zip = zip::ZipArchive::new(Cursor::new(&bytes)).unwrap();
         let mut checked = 0;
@@ -254,7 +243,12 @@ fn cfis_resolve_to_the_passage_text_in_the_original_xhtml() {
                 }
                 let mut text = String::new();
                 element.own_text(&mut text);
-                assert_eq!(normalize(&text), passage.text, "{name} {}", passage.cfi);
+                assert_eq!(
+                    collapse_whitespace(&text),
+                    passage.text,
+                    "{name} {}",
+                    passage.cfi
+                );
                 checked += 1;
             }
         }

@@ -1,7 +1,7 @@
 //! A generated corpus of hostile and broken EPUBs: each is refused with an error that names the
 //! problem, or imports safely.
 
-mod tree;
+use crate::tree;
 
 use std::io::{Cursor, Write};
 

@@ -2,7 +2,8 @@
 //! them; nothing active or remote survives sanitizing; parsing is deterministic and
 //! independent of zip packing.
 
-mod tree;
+use crate::common::fixture;
+use crate::tree::{self, collapse_whitespace};
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};
@@ -31,24 +32,8 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/epub")
-            .join(name),
-    )
-    .unwrap()
-}
-
 fn parse_fixture(name: &str, bytes: &[u8]) -> ParsedBook {
     parse(bytes, &Limits::default(), BASE).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn normalize(text: &str) -> String {
-    text.split([' ', '\t', '\n', '\r', '\x0C'])
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Whether `html` has `needle` as the start of a URL value of an attribute that loads
@@ -136,7 +121,7 @@ fn every_fixture_imports_with_consistent_inert_chapters() {
                     "{what}"
                 );
                 assert!(
-                    !passage.text.is_empty() && passage.text == normalize(&passage.text),
+                    !passage.text.is_empty() && passage.text == collapse_whitespace(&passage.text),
                     "{what}"
                 );
                 assert_eq!(

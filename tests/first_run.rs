@@ -1,19 +1,13 @@
 //! `scholia serve` on an empty database as an operator sees it: the setup link it prints
 //! creates the admin account; with `--demo`, the demo readers it prints can sign in.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::common::free_addr;
 use serde_json::json;
-
-fn free_addr() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
 
 /// A running `scholia serve` with the lines it printed on standard output.
 struct Server {

@@ -1,9 +1,7 @@
 //! Study groups over HTTP on both databases: invitations and ground rules, membership,
 //! roles, and what becomes of group notes when members leave or the group ends.
 
-mod common;
-
-use common::{TestApp, expect_problem};
+use crate::common::{TestApp, expect_problem, send};
 use reqwest::Client;
 use scholia::store::Sql;
 use serde_json::{Value, json};
@@ -23,15 +21,6 @@ both_databases!(
     roles_removal_and_transfer,
     deleting_a_group_returns_its_notes_to_their_authors,
 );
-
-async fn send(request: reqwest::RequestBuilder) -> Value {
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let url = response.url().clone();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{url}: {status} {body}");
-    body
-}
 
 async fn create_group(app: &TestApp, client: &Client, name: &str, open: bool) -> String {
     let group = send(client.post(app.url("/api/groups")).json(&json!({
@@ -86,19 +75,10 @@ async fn role_of(app: &TestApp, client: &Client, group: &str) -> Value {
         .unwrap()
 }
 
-async fn execute(app: &TestApp, sql: &str, binds: &[&str]) {
-    let mut query = Sql::new(sql);
-    for bind in binds {
-        query = query.bind(*bind);
-    }
-    app.state.store.raw().execute(query).await.unwrap();
-}
-
 /// A minimal book to hang notes on (the books API is built elsewhere).
 async fn book(app: &TestApp) -> String {
     let id = uuid::Uuid::new_v4().to_string();
-    execute(
-        app,
+    app.execute(
         "INSERT INTO books (id, title, authors, identifiers, toc, content_hash, search_key, created_at)
          VALUES ($1, 'A Book', '[]', '[]', '[]', $1, 'a book', 0)",
         &[&id],
@@ -351,8 +331,7 @@ async fn expired_revoked_and_used_up_invites_are_refused(app: TestApp) {
     let (late, _) = app.reader("late").await;
 
     let expired = invite(&app, &owner, &group, json!({"expires_in_hours": 1})).await;
-    execute(
-        &app,
+    app.execute(
         "UPDATE invites SET expires_at = 1 WHERE code = $1",
         &[&expired],
     )

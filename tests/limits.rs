@@ -1,11 +1,9 @@
 //! Brakes on abuse, over HTTP on both databases: bounded password hashing, registrations per
 //! address, login attempts per account and address, and slow or silent connections.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestApp, expect_problem};
+use crate::common::{self, TestApp, expect_problem};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

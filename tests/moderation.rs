@@ -1,9 +1,7 @@
 //! Moderation over HTTP on both databases: reports, the report queue, hiding, and that
 //! moderators never reach a note the visibility rule keeps from them.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use scholia::store::users::Role;
 use serde_json::{Value, json};
@@ -87,11 +85,7 @@ struct Circle {
 }
 
 async fn circle(app: &TestApp) -> Circle {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = passages
-        .into_iter()
-        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .unwrap();
+    let (book, passage) = app.long_passage().await;
     let (olga, _) = app.reader("olga").await;
     let (fay, fay_user) = app.reader("fay").await;
     let (ann, _) = app.reader("ann").await;

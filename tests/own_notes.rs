@@ -2,9 +2,7 @@
 //! exception): after removal, leaving, a group's end, a hidden parent or a lost book, they
 //! still read, export, narrow and delete their notes and replies. Both databases.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use scholia::store::users::Role;
 use serde_json::{Value, json};
@@ -69,11 +67,7 @@ struct Thread {
 }
 
 async fn thread(app: &TestApp) -> Thread {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = passages
-        .into_iter()
-        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .unwrap();
+    let (book, passage) = app.long_passage().await;
     let (ada, _) = app.reader("ada").await;
     let (ben, ben_user) = app.reader("ben").await;
     let (fay, fay_user) = app.reader("fay").await;

@@ -1,9 +1,7 @@
 //! `PUT /api/me/preferences` refuses what it cannot store and merges book overrides; one note
 //! by id answers as the listing does under "my reading first". Both databases.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, is_long, note_on, send};
 use scholia::store::users::Role;
 use serde_json::json;
 
@@ -87,10 +85,7 @@ async fn book_overrides_merge_entry_by_entry(app: TestApp) {
 
 async fn one_note_by_id_waits_for_my_reading_first(app: TestApp) {
     let (book, passages) = app.book_with_passages("alice.epub").await;
-    let long: Vec<_> = passages
-        .into_iter()
-        .filter(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .collect();
+    let long: Vec<_> = passages.into_iter().filter(is_long).collect();
     let (ada, _) = app.reader("ada").await;
     let (ben, _) = app.reader("ben").await;
     let note = app

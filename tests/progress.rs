@@ -1,9 +1,7 @@
 //! Reading progress over HTTP on both databases: `GET`/`PUT /api/me/progress/{book_id}` and
 //! the "continue reading" list, which only names books the reader may still open.
 
-mod common;
-
-use common::{TestApp, expect_problem, send};
+use crate::common::{TestApp, expect_problem, send};
 use reqwest::Client;
 use scholia::store::users::Role;
 use serde_json::{Value, json};

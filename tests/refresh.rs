@@ -1,8 +1,7 @@
 //! Books stored by an earlier importer are sanitized again at start-up, keeping their passages
 //! and the notes on them.
 
-mod common;
-mod tree;
+use crate::tree;
 
 use scholia::app::AppState;
 use scholia::config::Config;
@@ -10,7 +9,7 @@ use scholia::store::Sql;
 use scholia::store::users::Role;
 use serde_json::json;
 
-use common::{TestApp, send};
+use crate::common::{TestApp, send};
 
 /// The hefty-water fixture's ruby passage, as the importer before the tree sanitizer stored it
 /// (ruby readings in its text).
@@ -18,14 +17,6 @@ const OLD_TEXT: &str = "2H2(hydrogen) + O2(oxygen) ⟶(hefty) 2H2O(water)";
 const NEW_TEXT: &str = "2H2 + O2 ⟶ 2H2O";
 /// What the old sanitizer let through: live once a browser parses it.
 const MUTATION: &str = r#"<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>"#;
-
-async fn sql(app: &TestApp, statement: &str, binds: &[&str]) {
-    let mut query = Sql::new(statement);
-    for bind in binds {
-        query = query.bind(*bind);
-    }
-    app.state.store.raw().execute(query).await.unwrap();
-}
 
 async fn an_old_book_is_sanitized_again_keeping_its_notes(app: TestApp) {
     let book = app.import_fixture("hefty-water.epub").await;
@@ -42,20 +33,17 @@ async fn an_old_book_is_sanitized_again_keeping_its_notes(app: TestApp) {
     let id = passage["id"].as_str().unwrap();
 
     // The database as the earlier importer left it.
-    sql(
-        &app,
+    app.execute(
         "UPDATE books SET content_version = 1 WHERE id = $1",
         &[&book],
     )
     .await;
-    sql(
-        &app,
+    app.execute(
         "UPDATE passages SET text = $3 WHERE book_id = $1 AND id = $2",
         &[&book, id, OLD_TEXT],
     )
     .await;
-    sql(
-        &app,
+    app.execute(
         "UPDATE chapters SET html = REPLACE(html, '</div></div>', $2) WHERE book_id = $1 AND idx = 0",
         &[&book, &format!("{MUTATION}</div></div>")],
     )

@@ -1,9 +1,7 @@
 //! How a book asks to be laid out reaches the reader: fixed-layout pages with their size, and
 //! the direction pages turn.
 
-mod common;
-
-use common::{TestApp, send};
+use crate::common::{TestApp, send};
 
 async fn fixed_layout_and_page_direction_are_in_the_book(app: TestApp) {
     let fixed = app.import_fixture("sous-le-vent.epub").await;

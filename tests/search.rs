@@ -1,9 +1,7 @@
 //! Search over HTTP on both databases: passages by word with highlighted snippets, and only
 //! the annotations the caller may see, whatever the query's syntax.
 
-mod common;
-
-use common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, note_on, send};
 use reqwest::Client;
 use serde_json::{Value, json};
 
@@ -33,13 +31,6 @@ fn bodies(found: &Value) -> Vec<String> {
         .collect();
     bodies.sort();
     bodies
-}
-
-fn long_passage(passages: Vec<Value>) -> Value {
-    passages
-        .into_iter()
-        .find(|p| p["text"].as_str().unwrap().chars().count() > 40)
-        .unwrap()
 }
 
 async fn passages_are_found_by_word_and_marked(app: TestApp) {
@@ -102,8 +93,7 @@ async fn passages_are_found_by_word_and_marked(app: TestApp) {
 }
 
 async fn only_visible_annotations_are_found(app: TestApp) {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = long_passage(passages);
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     let (bob, _) = app.reader("bob").await;
     let (carl, _) = app.reader("carl").await;
@@ -166,8 +156,7 @@ async fn only_visible_annotations_are_found(app: TestApp) {
 }
 
 async fn hostile_queries_are_plain_words(app: TestApp) {
-    let (book, passages) = app.book_with_passages("alice.epub").await;
-    let passage = long_passage(passages);
+    let (book, passage) = app.long_passage().await;
     let (ann, _) = app.reader("ann").await;
     app.post_note(
         &ann,

@@ -1,8 +1,6 @@
 //! Accounts, sessions, tokens, CSRF and error bodies, over HTTP on both databases.
 
-mod common;
-
-use common::{TestApp, expect_problem};
+use crate::common::{self, TestApp, expect_problem};
 use serde_json::{Value, json};
 
 both_databases!(
@@ -258,15 +256,6 @@ async fn cookie_writes_need_same_origin_or_csrf_token(app: TestApp) {
     );
 }
 
-async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
-    app.client()
-        .post(app.url("/api/auth/login"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap()
-}
-
 /// The session cookie's `name=value` as the server set it at registration.
 async fn session_cookie(app: &TestApp, username: &str) -> (String, String) {
     let response = reqwest::Client::new()
@@ -330,8 +319,8 @@ async fn an_origin_with_another_scheme_is_cross_site(app: TestApp) {
 
 async fn wrong_password_and_unknown_user_answer_alike(app: TestApp) {
     app.reader("wendy").await;
-    let wrong = login(&app, "wendy", "not her password").await;
-    let unknown = login(&app, "nobody", "not her password").await;
+    let wrong = app.login("wendy", "not her password").await;
+    let unknown = app.login("nobody", "not her password").await;
     assert_eq!(wrong.status(), 401);
     assert_eq!(unknown.status(), wrong.status());
     assert!(wrong.headers().get("set-cookie").is_none());
@@ -343,14 +332,14 @@ async fn wrong_password_and_unknown_user_answer_alike(app: TestApp) {
 async fn failed_logins_are_rate_limited(app: TestApp) {
     app.reader("rita").await;
     for _ in 0..10 {
-        assert_eq!(login(&app, "rita", "wrong password").await.status(), 401);
+        assert_eq!(app.login("rita", "wrong password").await.status(), 401);
     }
-    let blocked = login(&app, "rita", "password-rita").await;
+    let blocked = app.login("rita", "password-rita").await;
     assert!(blocked.headers().contains_key("retry-after"));
     expect_problem(blocked, 429).await;
     // Another account from the same address still gets its own budget.
     app.reader("sam").await;
-    assert_eq!(login(&app, "sam", "password-sam").await.status(), 200);
+    assert_eq!(app.login("sam", "password-sam").await.status(), 200);
 }
 
 async fn bad_bodies_get_problem_details(app: TestApp) {

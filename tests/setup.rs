@@ -1,9 +1,7 @@
 //! The first run over HTTP on both databases: the one-time setup link creates the first
 //! account, an admin, and nothing else.
 
-mod common;
-
-use common::{Backend, TestApp, expect_problem, send};
+use crate::common::{Backend, TestApp, expect_problem, send};
 use scholia::store::Sql;
 use scholia::store::users::{NewUser, Role};
 use serde_json::{Value, json};
@@ -71,13 +69,7 @@ async fn setup_link_creates_the_first_admin_and_signs_them_in(app: TestApp) {
     assert_eq!(app.count("setup_tokens").await, 0);
 
     // The admin signs in again with the password chosen.
-    let login = app
-        .client()
-        .post(app.url("/api/auth/login"))
-        .json(&json!({"username": "root", "password": "a long passphrase"}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.login("root", "a long passphrase").await;
     assert_eq!(login.status(), 200);
 }
 

@@ -1,8 +1,6 @@
 //! The reader's pages: which paths get the app, and with which methods.
 
-mod common;
-
-use common::{TestApp, expect_problem};
+use crate::common::{TestApp, expect_problem};
 use reqwest::Method;
 
 both_databases!(only_the_readers_pages_get_the_app);

@@ -5,7 +5,6 @@
 //! each test gets a database of its own. Unreachable PostgreSQL fails the test: a green run
 //! has run both. `SCHOLIA_SKIP_POSTGRES=1` leaves PostgreSQL out, each test saying so on
 //! stderr; `CI=true` refuses it.
-#![allow(dead_code)] // each test binary uses a different part of this module
 
 use scholia::store::Sql;
 use std::io::Write as _;
@@ -200,15 +199,14 @@ impl TestApp {
         (client, user)
     }
 
-    /// Uploads a fixture EPUB with `client`, returning the response.
+    /// Uploads the fixture EPUB `name` with `client`, returning the response.
     pub async fn upload(
         &self,
         client: &reqwest::Client,
-        fixture: &str,
+        name: &str,
         fields: &[(&str, &str)],
     ) -> reqwest::Response {
-        let bytes = std::fs::read(fixture_path(fixture)).unwrap();
-        self.upload_bytes(client, fixture, bytes, fields).await
+        self.upload_bytes(client, name, fixture(name), fields).await
     }
 
     pub async fn upload_bytes(
@@ -257,12 +255,42 @@ impl TestApp {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         self.state.store.raw().scalar(Sql::new(sql)).await.unwrap()
     }
+
+    /// Runs `sql` with text `binds` on this app's database, for states the API cannot make.
+    pub async fn execute(&self, sql: &str, binds: &[&str]) {
+        let mut query = Sql::new(sql);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        self.state.store.raw().execute(query).await.unwrap();
+    }
+
+    /// A login attempt from a new browser-like client, answered.
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.client()
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 pub fn fixture_path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/epub")
         .join(name)
+}
+
+/// The bytes of the fixture EPUB `name`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap_or_else(|err| panic!("fixture {name}: {err}"))
+}
+
+/// A local address no one listens on, for a `scholia serve` the test starts.
+pub fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
 }
 
 impl Drop for TestApp {
@@ -344,6 +372,11 @@ pub async fn send(request: reqwest::RequestBuilder) -> Value {
     body
 }
 
+/// Whether `passage` has over 40 characters of text.
+pub fn is_long(passage: &Value) -> bool {
+    passage["text"].as_str().unwrap().chars().count() > 40
+}
+
 /// The JSON of a note on `passage` (characters 5 to 15) with `body` and `audience`.
 pub fn note_on(book: &str, passage: &Value, body: &str, audience: Value) -> Value {
     let text: Vec<char> = passage["text"].as_str().unwrap().chars().collect();
@@ -368,6 +401,14 @@ impl TestApp {
         )
         .await;
         (book, passages["items"].as_array().unwrap().clone())
+    }
+
+    /// Imports alice.epub and returns it with its first passage of over 40 characters, long
+    /// enough for [`note_on`]'s range and more.
+    pub async fn long_passage(&self) -> (String, Value) {
+        let (book, passages) = self.book_with_passages("alice.epub").await;
+        let passage = passages.into_iter().find(is_long).unwrap();
+        (book, passage)
     }
 
     /// Posts a note as `client`, expecting 201, and returns it.

@@ -1,7 +1,6 @@
 //! What a browser builds from a sanitized chapter, read independently of the importer: the
 //! HTML fragment parsing algorithm (html5ever, as `innerHTML` in the reader's page runs it),
 //! checks of what in that tree could run or fetch, and the passage text rule of DESIGN.md.
-#![allow(dead_code)] // each test binary uses a different part of this module
 
 use html5ever::serialize::{self as html_serialize};
 use html5ever::tendril::TendrilSink;
@@ -289,7 +288,12 @@ pub fn passage_text(el: &Handle) -> String {
     }
     let mut raw = String::new();
     walk(el, &mut raw);
-    raw.split([' ', '\t', '\n', '\r', '\x0C'])
+    collapse_whitespace(&raw)
+}
+
+/// `text` with each run of HTML's ASCII whitespace one space, and none at either end.
+pub fn collapse_whitespace(text: &str) -> String {
+    text.split([' ', '\t', '\n', '\r', '\x0C'])
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Client;
 use serde_json::{Value, json};
 
-use crate::Check;
-use crate::model::*;
-use crate::operations::{BOOKS, PASSAGES, World, audience_json, call};
+use super::Check;
+use super::model::*;
+use super::operations::{BOOKS, PASSAGES, World, audience_json, call};
 
 fn viewer_name(viewer: Viewer) -> String {
     match viewer {

@@ -11,9 +11,9 @@ use reqwest::Client;
 use scholia::store::users::Role;
 use serde_json::{Value, json};
 
-use crate::Check;
+use super::Check;
+use super::model::*;
 use crate::common::{Backend, TestApp};
-use crate::model::*;
 
 #[derive(Clone, Debug)]
 pub struct GroupSpec {

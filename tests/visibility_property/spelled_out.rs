@@ -7,9 +7,8 @@ use reqwest::Client;
 use scholia::store::users::Role;
 use serde_json::{Value, json};
 
-use crate::both_databases;
+use super::operations::{call, ok};
 use crate::common::TestApp;
-use crate::operations::{call, ok};
 
 both_databases!(third_reader_sees_nothing_of_two_group_readers);
 

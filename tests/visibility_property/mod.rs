@@ -15,10 +15,7 @@
 //! shrinking (default 0: a failing case is printed with its seed instead; shrinking starts a
 //! fresh server per attempt).
 
-#[path = "../common/mod.rs"]
-mod common;
-
-use common::Backend;
+use crate::common::{self, Backend};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
 use checks::check_all;
