@@ -193,9 +193,13 @@ impl Db {
         })
     }
 
+    /// Begins a transaction, which the store opens only to write. On SQLite it takes the
+    /// write lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads first and
+    /// then writes fails at once with SQLITE_BUSY, busy timeout or not, when another
+    /// connection committed in between; an immediate one waits for the lock instead.
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

@@ -98,12 +98,25 @@ pub async fn fresh_database(
     }
 }
 
+/// Prints what the server logs as an error (a 500's cause) in the output of the test that
+/// met it, once per test process.
+fn log_server_errors() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 impl TestApp {
     pub async fn start(backend: Backend) -> Option<Self> {
         Self::start_with(backend, |_| {}).await
     }
 
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
+        log_server_errors();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg_database) = fresh_database(backend, dir.path()).await?;
         let mut config = Config::new(&database_url);
