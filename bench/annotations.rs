@@ -200,8 +200,8 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     paths.sort();
     let mut originals = Vec::new();
     for path in &paths {
-        let bytes = std::fs::read(path)?;
-        match import_epub(&store, bytes, &Limits::default(), &ImportOptions::default()).await? {
+        let file = std::fs::File::open(path)?;
+        match import_epub(&store, file, &Limits::default(), &ImportOptions::default()).await? {
             Outcome::Imported { id, .. } => originals.push(id),
             other => eprintln!("seed: {} not imported: {other:?}", path.display()),
         }

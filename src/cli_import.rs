@@ -83,8 +83,8 @@ pub async fn run(
             async move {
                 let report: anyhow::Result<FileReport> = async {
                     bar.set_message(path.display().to_string());
-                    let outcome = match read_limited(&path, limits.max_file_bytes).await {
-                        Ok(bytes) => import_epub(store, bytes, limits, options).await?,
+                    let outcome = match open_limited(&path, limits.max_file_bytes).await {
+                        Ok(file) => import_epub(store, file, limits, options).await?,
                         Err(reason) => Outcome::Refused { reason },
                     };
                     bar.inc(1);
@@ -146,18 +146,15 @@ pub async fn run(
     Ok(refused == 0)
 }
 
-/// Reads a file, refusing one over the size limit before reading it.
-async fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    let size = tokio::fs::metadata(path)
-        .await
-        .map_err(|e| format!("cannot read the file: {e}"))?
-        .len();
+/// Opens a file, refusing one over the size limit before reading it.
+async fn open_limited(path: &Path, max: u64) -> Result<std::fs::File, String> {
+    let cannot = |e: std::io::Error| format!("cannot read the file: {e}");
+    let file = tokio::fs::File::open(path).await.map_err(cannot)?;
+    let size = file.metadata().await.map_err(cannot)?.len();
     if size > max {
         return Err(format!(
             "file is {size} bytes; the limit is {max} (--max-file-bytes)"
         ));
     }
-    tokio::fs::read(path)
-        .await
-        .map_err(|e| format!("cannot read the file: {e}"))
+    Ok(file.into_std().await)
 }

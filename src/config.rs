@@ -138,6 +138,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Limits on imported EPUBs; `max_file_bytes` is also the upload limit.
     pub epub_limits: Limits,
+    /// Where an uploaded file is written while it arrives and is imported; each is deleted
+    /// once its request is answered. The OS temporary directory (`TMPDIR`) by default.
+    pub spool_dir: PathBuf,
 }
 
 impl Config {
@@ -155,6 +158,7 @@ impl Config {
             public_url: None,
             max_body_bytes: 1024 * 1024,
             epub_limits: Limits::default(),
+            spool_dir: std::env::temp_dir(),
         }
     }
 

@@ -49,7 +49,7 @@ pub async fn seed(store: &Store, limits: &Limits) -> anyhow::Result<Option<Demo>
     }
     let mut books = Vec::new();
     for (name, bytes) in BOOKS {
-        match import_epub(store, bytes.to_vec(), limits, &ImportOptions::default()).await? {
+        match import_epub(store, bytes, limits, &ImportOptions::default()).await? {
             Outcome::Imported { id, title, .. } => books.push((id, title)),
             other => anyhow::bail!("demo book {name} was not imported: {other:?}"),
         }

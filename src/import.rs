@@ -4,7 +4,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::epub::{self, EpubError, Limits};
+use crate::epub::{self, EpubError, Limits, Source};
 use crate::store::Store;
 use crate::store::books::{Access, Placement, Stored};
 
@@ -38,10 +38,11 @@ pub enum Outcome {
     },
 }
 
-/// Imports one EPUB. Database failures are errors; a bad file is an [`Outcome::Refused`].
+/// Imports one EPUB, read from `source` (a file is read in place, not loaded whole). Database
+/// failures are errors; a bad file is an [`Outcome::Refused`].
 pub async fn import_epub(
     store: &Store,
-    bytes: Vec<u8>,
+    source: impl Source + Send + 'static,
     limits: &Limits,
     options: &ImportOptions,
 ) -> anyhow::Result<Outcome> {
@@ -58,7 +59,7 @@ pub async fn import_epub(
     // book is written into the open transaction as it is parsed, never held whole.
     let (sender, mut parts) = tokio::sync::mpsc::channel(4);
     let parser = tokio::task::spawn_blocking(move || {
-        epub::parse_streaming(&bytes, &limits, &base, |part| {
+        epub::parse_streaming(&source, &limits, &base, |part| {
             sender.blocking_send(part).map_err(|_| EpubError::Stopped)
         })
     });

@@ -550,3 +550,275 @@ async fn unknown_groups_are_refused_by_id(app: TestApp) {
         .unwrap();
     assert_eq!(unchanged["access"], "public");
 }
+
+/// The spool tests' upload limit: room for [`spooled_book`], not for much more.
+const SPOOL_TEST_LIMIT: u64 = 4 * 1024 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_upload_is_spooled_to_disk_and_removed_sqlite() {
+    a_big_upload_is_spooled_to_disk_and_removed(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_upload_is_spooled_to_disk_and_removed_postgres() {
+    a_big_upload_is_spooled_to_disk_and_removed(common::Backend::Postgres).await;
+}
+
+/// An upload many chapters long arrives in a file of the spool directory while it is sent,
+/// imports whole, and leaves the directory empty; so do a refused upload, one over the size
+/// limit and one whose client goes away halfway.
+async fn a_big_upload_is_spooled_to_disk_and_removed(backend: common::Backend) {
+    let spool = tempfile::tempdir().unwrap();
+    let spool_dir = spool.path().join("uploads");
+    let Some(app) = TestApp::start_with(backend, |config| {
+        config.spool_dir = spool_dir.clone();
+        config.epub_limits.max_file_bytes = SPOOL_TEST_LIMIT;
+    })
+    .await
+    else {
+        return;
+    };
+    let (librarian, _) = app.user_with_role("spooler", Role::Librarian).await;
+    let token = send_token(&app, &librarian).await;
+    let (epub, image) = spooled_book(24);
+    assert!(epub.len() > 3 * 1024 * 1024 && (epub.len() as u64) < SPOOL_TEST_LIMIT);
+
+    // Sent in two halves, the form's other field after the file: the first half is on disk
+    // before the second is sent.
+    let body = multipart(&[
+        ("file", Some("big.epub"), &epub[..]),
+        ("access", None, &b"signed_in"[..]),
+    ]);
+    let mut upload = RawUpload::start(&app, &token, &body).await;
+    upload.send(&body[..body.len() / 2]).await;
+    let spooled = wait_for(&spool_dir, |files| {
+        files.len() == 1 && files[0].1 > 0 && files[0].1 <= epub.len() as u64 / 2
+    })
+    .await;
+    assert!(spooled[0].0.starts_with("scholia-upload-"), "{spooled:?}");
+    upload.send(&body[body.len() / 2..]).await;
+    let (status, answer) = upload.answer().await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(spool_files(&spool_dir), []);
+    let created: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(created["chapters"], 24);
+    let id = created["id"].as_str().unwrap();
+    let book = json(
+        librarian
+            .get(app.url(&format!("/api/books/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(book["access"], "signed_in");
+    let last = librarian
+        .get(app.url(&format!("/api/books/{id}/chapters/23")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        last.contains("Paragraph 23.199 "),
+        "the last chapter is whole"
+    );
+    let served = librarian
+        .get(app.url(&format!("/api/books/{id}/resources/plate.jpg")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(served == image, "the image comes back byte for byte");
+
+    let junk = app
+        .upload_bytes(&librarian, "junk.epub", vec![7; 1024 * 1024], &[])
+        .await;
+    expect_problem(junk, 422).await;
+    assert_eq!(spool_files(&spool_dir), []);
+
+    let over = vec![0; SPOOL_TEST_LIMIT as usize + 1000];
+    let too_big = app
+        .upload_bytes(&librarian, "over.epub", over.clone(), &[])
+        .await;
+    let detail = expect_problem(too_big, 422).await;
+    assert!(
+        detail.contains(&format!("file is {} bytes", over.len()))
+            && detail.contains("--max-file-bytes"),
+        "{detail}"
+    );
+    assert_eq!(spool_files(&spool_dir), []);
+
+    let mut abandoned = RawUpload::start(&app, &token, &body).await;
+    abandoned.send(&body[..body.len() / 2]).await;
+    wait_for(&spool_dir, |files| files.len() == 1).await;
+    drop(abandoned);
+    wait_for(&spool_dir, |files| files.is_empty()).await;
+    assert_eq!(app.count("books").await, 1);
+}
+
+/// An API token of the signed-in `client`'s account.
+async fn send_token(app: &TestApp, client: &reqwest::Client) -> String {
+    let created = json(
+        client
+            .post(app.url("/api/me/tokens"))
+            .json(&json!({"name": "raw upload"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    created["token"].as_str().unwrap().to_owned()
+}
+
+/// An EPUB of `chapters` chapters of 200 numbered paragraphs each, and a 3 MB image of
+/// incompressible bytes, which it also returns.
+fn spooled_book(chapters: usize) -> (Vec<u8>, Vec<u8>) {
+    use std::io::Write;
+    let container = r#"<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>"#;
+    let manifest: String = (0..chapters)
+        .map(|i| {
+            format!(r#"<item id="c{i}" href="c{i}.xhtml" media-type="application/xhtml+xml"/>"#)
+        })
+        .collect();
+    let spine: String = (0..chapters)
+        .map(|i| format!(r#"<itemref idref="c{i}"/>"#))
+        .collect();
+    let opf = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Spooled</dc:title><dc:identifier id="id">urn:spooled</dc:identifier><dc:language>en</dc:language></metadata><manifest>{manifest}<item id="plate" href="plate.jpg" media-type="image/jpeg"/></manifest><spine>{spine}</spine></package>"#
+    );
+    let mut seed: u64 = 0x5eed;
+    let image: Vec<u8> = (0..3 * 1024 * 1024)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 56) as u8
+        })
+        .collect();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default();
+    let stored = deflated.compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/epub+zip").unwrap();
+    for (name, data) in [("META-INF/container.xml", container), ("content.opf", &opf)] {
+        zip.start_file(name, deflated).unwrap();
+        zip.write_all(data.as_bytes()).unwrap();
+    }
+    for i in 0..chapters {
+        let paragraphs: String = (0..200)
+            .map(|p| format!("<p>Paragraph {i}.{p} of the spooled book, long enough to count.</p>"))
+            .collect();
+        zip.start_file(format!("c{i}.xhtml"), deflated).unwrap();
+        write!(
+            zip,
+            r#"<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>c{i}</title></head><body><img src="plate.jpg" alt=""/>{paragraphs}</body></html>"#
+        )
+        .unwrap();
+    }
+    zip.start_file("plate.jpg", stored).unwrap();
+    zip.write_all(&image).unwrap();
+    (zip.finish().unwrap().into_inner(), image)
+}
+
+const BOUNDARY: &str = "scholia-spool-test-boundary";
+
+/// A multipart/form-data body of `(name, file name, content)` fields.
+fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, file_name, content) in fields {
+        body.extend(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"").bytes(),
+        );
+        if let Some(file_name) = file_name {
+            body.extend(
+                format!("; filename=\"{file_name}\"\r\nContent-Type: application/epub+zip").bytes(),
+            );
+        }
+        body.extend(b"\r\n\r\n");
+        body.extend(*content);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{BOUNDARY}--\r\n").bytes());
+    body
+}
+
+/// `POST /api/books` written by hand, so that the test decides when each byte is sent.
+struct RawUpload(tokio::net::TcpStream);
+
+impl RawUpload {
+    async fn start(app: &TestApp, token: &str, body: &[u8]) -> Self {
+        let host = app.base.trim_start_matches("http://");
+        let stream = tokio::net::TcpStream::connect(host).await.unwrap();
+        let head = format!(
+            "POST /api/books HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let mut upload = Self(stream);
+        upload.send(head.as_bytes()).await;
+        upload
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        self.0.write_all(bytes).await.unwrap();
+        self.0.flush().await.unwrap();
+    }
+
+    /// The status and body of the answer.
+    async fn answer(mut self) -> (u16, String) {
+        use tokio::io::AsyncReadExt;
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            self.0.read_to_end(&mut answer),
+        )
+        .await
+        .expect("the server answers")
+        .unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, body.to_owned())
+    }
+}
+
+/// The files in `dir` (none if it does not exist), by name, with their sizes.
+fn spool_files(dir: &std::path::Path) -> Vec<(String, u64)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let size = entry.metadata().map_or(0, |meta| meta.len());
+            (entry.file_name().to_string_lossy().into_owned(), size)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Waits (up to 30 s) until the files in `dir` pass `check`, and returns them.
+async fn wait_for(
+    dir: &std::path::Path,
+    check: impl Fn(&[(String, u64)]) -> bool,
+) -> Vec<(String, u64)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let files = spool_files(dir);
+        if check(&files) {
+            return files;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the spool directory holds {files:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::extract::{CurrentUser, Json, MaybeUser, Path, Query};
 use super::pagination::{self, decode_cursor, page};
-use crate::epub::Rendition;
+use super::upload::{self, Spooled};
+use crate::epub::{EpubError, Rendition};
 use crate::import::{ImportOptions, Outcome, import_epub, unknown_groups_reason};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -280,28 +281,26 @@ async fn upload(
     mut form: Multipart,
 ) -> ApiResult<Response> {
     require_librarian(&user)?;
+    let limits = &state.config.epub_limits;
     let mut file = None;
     let mut options = ImportOptions {
         imported_by: Some(user.id),
         ..ImportOptions::default()
     };
-    let bad_form = |e: axum::extract::multipart::MultipartError| {
-        ApiError::new(
-            e.status(),
-            format!("cannot read the upload: {}", e.body_text()),
-        )
-    };
-    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+    while let Some(mut field) = form.next_field().await.map_err(upload::form_error)? {
         match field.name().unwrap_or_default() {
-            "file" => file = Some(field.bytes().await.map_err(bad_form)?.to_vec()),
+            "file" => {
+                let dir = &state.config.spool_dir;
+                file = Some(upload::spool(&mut field, dir, limits.max_file_bytes).await?);
+            }
             "access" => {
-                let text = field.text().await.map_err(bad_form)?;
+                let text = field.text().await.map_err(upload::form_error)?;
                 options.access = serde_json::from_value(Value::String(text)).map_err(|_| {
                     ApiError::bad_request("access must be public, signed_in or groups")
                 })?;
             }
             "groups" => {
-                let text = field.text().await.map_err(bad_form)?;
+                let text = field.text().await.map_err(upload::form_error)?;
                 options.groups = text
                     .split(',')
                     .map(str::trim)
@@ -313,7 +312,7 @@ async fn upload(
                     .collect::<ApiResult<_>>()?;
             }
             "edition_of" => {
-                let text = field.text().await.map_err(bad_form)?;
+                let text = field.text().await.map_err(upload::form_error)?;
                 let id = text
                     .trim()
                     .parse()
@@ -328,8 +327,20 @@ async fn upload(
         ApiError::bad_request("the EPUB goes in a multipart field named \"file\"")
     })?;
     check_access(options.access, &options.groups)?;
-    let limits = &state.config.epub_limits;
-    match import_epub(&state.store, file, limits, &options).await? {
+    let outcome = match file {
+        // `_path` deletes the spool file once the import is done with it.
+        Spooled::File { file, path: _path } => {
+            import_epub(&state.store, file, limits, &options).await?
+        }
+        Spooled::TooLarge { size } => Outcome::Refused {
+            reason: EpubError::FileTooLarge {
+                size,
+                limit: limits.max_file_bytes,
+            }
+            .to_string(),
+        },
+    };
+    match outcome {
         outcome @ Outcome::Imported { .. } => {
             Ok((StatusCode::CREATED, axum::Json(outcome)).into_response())
         }

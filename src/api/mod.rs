@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod preferences;
 pub mod search;
 pub mod setup;
+pub mod upload;
 pub mod users;
 
 /// The API routes. JSON bodies are capped at `max_body_bytes`, refused from their declared

@@ -11,7 +11,7 @@
 //! so only the entry being processed is in memory, not the whole unzipped book.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::{Read, Seek, SeekFrom};
 
 use super::Limits;
 use super::error::EpubError;
@@ -22,13 +22,13 @@ use super::text;
 const RATIO_CHECK_FLOOR: u64 = 1024 * 1024;
 
 /// The verified archive: every file entry's index in the zip, by its name.
-pub struct Archive<'a> {
-    zip: zip::ZipArchive<Cursor<&'a [u8]>>,
+pub struct Archive<R> {
+    zip: zip::ZipArchive<R>,
     entries: HashMap<String, usize>,
     max_entry_bytes: u64,
 }
 
-impl<'a> Archive<'a> {
+impl<R: Read + Seek> Archive<R> {
     pub fn contains(&self, name: &str) -> bool {
         self.entries.contains_key(name)
     }
@@ -48,26 +48,27 @@ impl<'a> Archive<'a> {
             .take(self.max_entry_bytes + 1)
             .read_to_end(&mut data)
             .map_err(|e| corrupt(&e))?;
-        // Checked in `open`; the bytes in memory cannot have changed since.
+        // Checked in `open`; only a file changed since could grow.
         if data.len() as u64 > self.max_entry_bytes {
             return Err(corrupt(&"entry grew since it was checked"));
         }
         Ok(Some(data))
     }
 
-    pub fn open(bytes: &'a [u8], limits: &Limits) -> Result<Archive<'a>, EpubError> {
-        if bytes.is_empty() {
+    pub fn open(mut reader: R, limits: &Limits) -> Result<Archive<R>, EpubError> {
+        let size = reader
+            .seek(SeekFrom::End(0))
+            .map_err(|e| EpubError::Unreadable(e.to_string()))?;
+        if size == 0 {
             return Err(EpubError::Empty);
         }
-        let size = bytes.len() as u64;
         if size > limits.max_file_bytes {
             return Err(EpubError::FileTooLarge {
                 size,
                 limit: limits.max_file_bytes,
             });
         }
-        let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| EpubError::NotZip(e.to_string()))?;
+        let mut zip = zip::ZipArchive::new(reader).map_err(|e| EpubError::NotZip(e.to_string()))?;
         if zip.len() > limits.max_entries {
             return Err(EpubError::TooManyEntries {
                 count: zip.len(),

@@ -6,6 +6,8 @@
 pub enum EpubError {
     #[error("the file is empty")]
     Empty,
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
     #[error("file is {size} bytes; the limit is {limit} (--max-file-bytes)")]
     FileTooLarge { size: u64, limit: u64 },
     #[error("not an EPUB: not a readable zip archive ({0})")]

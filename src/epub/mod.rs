@@ -1,8 +1,9 @@
 //! Reading an EPUB: limits against hostile archives, metadata, passages, CFIs, sanitizing.
 //!
 //! [`parse`] turns the bytes of an EPUB into a [`ParsedBook`] or refuses it with an
-//! [`EpubError`] that names the problem. Nothing is trusted before [`archive`] has checked the
-//! zip against the [`Limits`]; only then does the `epub` crate read the package.
+//! [`EpubError`] that names the problem; [`parse_streaming`] hands the book over piece by piece
+//! from a file (any [`Source`]) read in place. Nothing is trusted before [`archive`] has
+//! checked the zip against the [`Limits`]; only then does the `epub` crate read the package.
 
 mod archive;
 mod cfi;
@@ -15,17 +16,18 @@ mod passage_text;
 mod passages;
 mod resource;
 mod sanitize;
+mod source;
 mod spine;
 mod text;
 mod toc;
 mod urls;
 
 use std::collections::HashSet;
-use std::io::Cursor;
 
 use sha2::{Digest, Sha256};
 
 pub use error::EpubError;
+pub use source::{FileAt, Source};
 
 pub use urls::Book;
 
@@ -237,17 +239,18 @@ pub fn parse(bytes: &[u8], limits: &Limits, base: &str) -> Result<ParsedBook, Ep
     })
 }
 
-/// [`parse`], handing each chapter (in spine order), then each resource, to `emit` as soon as
-/// it is ready instead of keeping them, so a big book need not be in memory all at once. An
-/// error from `emit` stops the parse and is returned. Nothing about the book is final until it
-/// returns `Ok`: a later chapter may still refuse the file.
-pub fn parse_streaming(
-    bytes: &[u8],
+/// [`parse`], reading the EPUB from `source` (a file is read in place, never whole), and
+/// handing each chapter (in spine order), then each resource, to `emit` as soon as it is ready
+/// instead of keeping them, so a big book need not be in memory all at once. An error from
+/// `emit` stops the parse and is returned. Nothing about the book is final until it returns
+/// `Ok`: a later chapter may still refuse the file.
+pub fn parse_streaming<S: Source + ?Sized>(
+    source: &S,
     limits: &Limits,
     base: &str,
     mut emit: impl FnMut(Part) -> Result<(), EpubError>,
 ) -> Result<Summary, EpubError> {
-    let mut archive = Archive::open(bytes, limits)?;
+    let mut archive = Archive::open(source.reader(), limits)?;
     let container = archive
         .read("META-INF/container.xml")?
         .ok_or(EpubError::MissingContainer)?;
@@ -260,7 +263,7 @@ pub fn parse_streaming(
     if !archive.contains(&package_path) {
         return Err(EpubError::MissingPackage { path: package_path });
     }
-    let doc = epub::doc::EpubDoc::from_reader(Cursor::new(bytes)).map_err(|e| {
+    let doc = epub::doc::EpubDoc::from_reader(source.reader()).map_err(|e| {
         EpubError::InvalidPackage {
             path: package_path.clone(),
             reason: e.to_string(),

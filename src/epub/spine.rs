@@ -8,6 +8,7 @@
 //! if the chapters had been parsed one after the other.
 
 use std::collections::HashMap;
+use std::io::{Read, Seek};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError, mpsc};
 use std::thread;
@@ -24,8 +25,8 @@ const WINDOW_PER_WORKER: usize = 2;
 /// Parses every spine document (`(idref, path)` pairs) and hands each chapter and its
 /// document's `<title>` to `each`, in spine order. The first error — reading an entry,
 /// parsing a chapter, or from `each` — in spine order stops it and is returned.
-pub fn parse_chapters(
-    archive: &mut Archive,
+pub fn parse_chapters<R: Read + Seek>(
+    archive: &mut Archive<R>,
     spine: &[(String, String)],
     book: &Book,
     toc: &[TocEntry],
