@@ -422,12 +422,16 @@ async fn interrupted_import_leaves_database_as_before(app: TestApp) {
     }
     let bytes = std::fs::read(common::fixture_path("moby-dick.epub")).unwrap();
     let mut parts = Vec::new();
-    let summary =
-        scholia::epub::parse_streaming(&bytes, &Default::default(), "/api/books/x", |part| {
+    let summary = scholia::epub::parse_streaming(
+        bytes.as_slice(),
+        &Default::default(),
+        "/api/books/x",
+        |part| {
             parts.push(part);
             Ok(())
-        })
-        .unwrap();
+        },
+    )
+    .unwrap();
     let first = parts
         .iter()
         .find_map(|part| match part {

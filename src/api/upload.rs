@@ -8,7 +8,7 @@ use axum::extract::multipart::{Field, MultipartError};
 use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
-use super::error::{ApiError, ApiResult};
+use crate::problem::{ApiError, ApiResult};
 
 /// Bytes gathered before each write to the spool file; the form's chunks are much smaller.
 const WRITE_BUFFER: usize = 256 * 1024;
