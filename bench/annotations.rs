@@ -8,6 +8,10 @@
 //! - `writes --url URL --token T --book ID --chapter N --group ID`: times creating notes
 //!   through `POST /api/annotations` with several writers at once.
 //!
+//! - `cost --database-url URL --user ID`: times listings and counts in-process for every
+//!   margin (none, groups, everyone, "my reading first", an anonymous visitor) on chapters
+//!   of about 300, 3,000, 10,000 and 20,000 notes, beside how many of them the margin shows.
+//!
 //! Run as `cargo bench --bench annotations -- COMMAND ...`.
 
 use std::collections::BTreeMap;
@@ -109,6 +113,7 @@ async fn main() -> anyhow::Result<()> {
         Some("raw") => raw(&args).await,
         Some("writes") => writes(&args).await,
         Some("plan") => plan(&args).await,
+        Some("cost") => cost(&args).await,
         // `cargo bench` with no command (say, all benches at once): nothing to do here.
         _ => {
             eprintln!("usage: annotations seed|raw|writes ... (see bench/annotations)");
@@ -878,5 +883,109 @@ async fn plan(args: &[String]) -> anyhow::Result<()> {
             println!("{row}");
         }
     }
+    Ok(())
+}
+
+/// The median of `n` timed runs of `run`, in milliseconds.
+async fn median_ms<F, Fut, T>(n: usize, mut run: F) -> anyhow::Result<f64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    run().await?;
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        std::hint::black_box(run().await?);
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    Ok(percentile(&samples, 0.50))
+}
+
+async fn cost(args: &[String]) -> anyhow::Result<()> {
+    let store = Store::connect(&need(args, "--database-url")?).await?;
+    let user: Uuid = need(args, "--user")?.parse()?;
+    let n = num(args, "--n", 20)?;
+    let reader = store.user_by_id(user).await?.context("no such user")?;
+    // Public books' chapters nearest each size, so that every margin, the anonymous
+    // visitor's too, may read them.
+    let chapters: Vec<(String, i64, i64)> = store
+        .raw()
+        .fetch_all(Sql::new(
+            "SELECT a.book_id, a.chapter, COUNT(*) FROM annotations a \
+             JOIN books b ON b.id = a.book_id WHERE b.access = 'public' \
+             GROUP BY a.book_id, a.chapter",
+        ))
+        .await?;
+    let saved = store.preferences(user).await?;
+    println!(
+        "| notes in chapter | margin | shown | listing newest ms | listing reading ms | counts ms | counts µs per shown note |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---:|");
+    for size in [300, 3_000, 10_000, 20_000] {
+        let (book, chapter, notes) = chapters
+            .iter()
+            .min_by_key(|(_, _, notes)| (notes - size).abs())
+            .context("no notes on public books")?;
+        let book: Uuid = book.parse()?;
+        for (name, viewer, asked, first) in [
+            ("none", Some(&reader), MarginMode::None, false),
+            ("groups", Some(&reader), MarginMode::Groups, false),
+            ("everyone", Some(&reader), MarginMode::Everyone, false),
+            (
+                "everyone, my reading first",
+                Some(&reader),
+                MarginMode::Everyone,
+                true,
+            ),
+            (
+                "anonymous, groups (default)",
+                None,
+                MarginMode::Groups,
+                false,
+            ),
+            ("anonymous, everyone", None, MarginMode::Everyone, false),
+        ] {
+            let preferences = Preferences {
+                account: Margin {
+                    margin: asked,
+                    my_reading_first: first,
+                },
+                books: BTreeMap::new(),
+                ..saved.clone()
+            };
+            store.set_preferences(user, &preferences).await?;
+            let margin = ReaderMargin { asked: Some(asked) };
+            let list = |order| {
+                let store = &store;
+                let filter = ListFilter {
+                    chapter: Some(*chapter),
+                    order,
+                    limit: 50,
+                    ..ListFilter::default()
+                };
+                move || {
+                    let filter = filter.clone();
+                    async move { Ok(store.margin(viewer, book, &filter, margin).await?) }
+                }
+            };
+            let newest = median_ms(n, list(Order::Newest)).await?;
+            let reading = median_ms(n, list(Order::Reading)).await?;
+            let counts = || async {
+                Ok(store
+                    .annotation_counts(viewer, book, Some(*chapter), margin)
+                    .await?)
+            };
+            let counted = counts().await?;
+            let shown: i64 = counted.iter().map(|(_, shown, _)| shown).sum();
+            let counts_ms = median_ms(n, counts).await?;
+            println!(
+                "| {notes} | {name} | {shown} | {newest:.2} | {reading:.2} | {counts_ms:.2} | {:.1} |",
+                counts_ms * 1000.0 / shown.max(1) as f64
+            );
+        }
+    }
+    store.set_preferences(user, &saved).await?;
     Ok(())
 }
