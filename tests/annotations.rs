@@ -2,6 +2,7 @@
 //! and concurrent writers.
 
 use crate::common::{TestApp, expect_problem, note_on, send};
+use scholia::store::Sql;
 use scholia::store::users::Role;
 use serde_json::{Value, json};
 
@@ -604,6 +605,18 @@ async fn sixty_four_concurrent_writers_lose_nothing(app: TestApp) {
     assert_eq!(app.count("annotations").await, 64);
     let all = listed(&app, &clients[0], &book, "margin=everyone&limit=500").await;
     assert_eq!(all.len(), 64);
+    // The rows one PostgreSQL transaction inserted carry its id (`xmin`): fewer ids than notes
+    // means that notes written at the same moment were committed together.
+    let raw = app.state.store.raw();
+    if !raw.is_sqlite() {
+        let transactions: i64 = raw
+            .scalar(Sql::new(
+                "SELECT COUNT(DISTINCT xmin::text) FROM annotations",
+            ))
+            .await
+            .unwrap();
+        assert!(transactions < 64, "64 notes in {transactions} transactions");
+    }
 }
 
 /// Notes written at the same moment are committed together; one that the database refuses
