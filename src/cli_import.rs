@@ -10,7 +10,7 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::epub::Limits;
+use crate::epub::{EpubError, Limits};
 use crate::import::{ImportOptions, Outcome, import_epub};
 use crate::store::Store;
 
@@ -148,13 +148,11 @@ pub async fn run(
 
 /// Opens a file, refusing one over the size limit before reading it.
 async fn open_limited(path: &Path, max: u64) -> Result<std::fs::File, String> {
-    let cannot = |e: std::io::Error| format!("cannot read the file: {e}");
+    let cannot = |e: std::io::Error| EpubError::Unreadable(e.to_string()).to_string();
     let file = tokio::fs::File::open(path).await.map_err(cannot)?;
     let size = file.metadata().await.map_err(cannot)?.len();
     if size > max {
-        return Err(format!(
-            "file is {size} bytes; the limit is {max} (--max-file-bytes)"
-        ));
+        return Err(EpubError::FileTooLarge { size, limit: max }.to_string());
     }
     Ok(file.into_std().await)
 }
