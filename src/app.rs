@@ -19,6 +19,7 @@ use crate::api;
 use crate::problem::ApiError;
 use crate::security;
 pub use crate::state::AppState;
+use crate::store::Store;
 
 pub const SESSION_COOKIE: &str = "scholia_session";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -99,8 +100,23 @@ pub async fn serve_on(
             .sessions()
             .continuously_delete_expired(Duration::from_secs(3600)),
     );
+    let statistics = tokio::spawn(refresh_statistics_hourly(state.store.clone()));
     crate::server::serve(listener, router(state), &state.config, shutdown).await;
     sweeper.abort();
+    statistics.abort();
+}
+
+/// Keeps the planner's statistics in step with a growing library ([`Store::refresh_statistics`];
+/// migrating did it at start-up).
+async fn refresh_statistics_hourly(store: Store) {
+    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+    hourly.tick().await;
+    loop {
+        hourly.tick().await;
+        if let Err(err) = store.refresh_statistics().await {
+            tracing::warn!(error = %err, "statistics not refreshed");
+        }
+    }
 }
 
 async fn shutdown_signal() {

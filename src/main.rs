@@ -210,6 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let all_ok =
                 scholia::cli_import::run(&store, &paths, &Limits::from(&limits), &options, json)
                     .await?;
+            store.refresh_statistics().await?;
             store.close().await;
             if !all_ok {
                 return Ok(ExitCode::FAILURE);

@@ -199,6 +199,37 @@ fn import_reports_each_file_and_fails_when_any_is_refused() {
     );
 }
 
+/// SQLite keeps no statistics of its own: an import leaves the planner figures for what it
+/// stored (the rows of the passages it wrote), not those of the empty tables it began with.
+#[tokio::test]
+async fn an_import_leaves_statistics_for_what_it_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let import = scholia()
+        .arg("import")
+        .arg(common::fixture_path("alice.epub"))
+        .args(["--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{import:?}");
+
+    let url = format!("sqlite://{}", data.join("scholia.db").display());
+    let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let passages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passages")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    // An index's stat begins with the number of rows the analysis counted.
+    let stat: String =
+        sqlx::query_scalar("SELECT stat FROM sqlite_stat1 WHERE idx = 'passages_order'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    let counted: i64 = stat.split(' ').next().unwrap().parse().unwrap();
+    assert!(passages > 100, "{passages}");
+    assert_eq!(counted, passages, "{stat}");
+}
+
 /// An EPUB whose manifest lists an image the archive lacks (imported, with a warning).
 fn epub_missing_an_image() -> Vec<u8> {
     use std::io::Write;

@@ -118,6 +118,16 @@ impl Store {
                 "books from an earlier importer sanitized again"
             );
         }
+        self.refresh_statistics().await?;
+        Ok(())
+    }
+
+    /// Brings the query planner's statistics up to date where the database does not do it
+    /// itself; run after migrating, after an import and hourly while serving.
+    pub async fn refresh_statistics(&self) -> sqlx::Result<()> {
+        if let Some(statement) = self.dialect.refresh_statistics() {
+            self.db.execute(Sql::new(statement)).await?;
+        }
         Ok(())
     }
 
