@@ -1,10 +1,13 @@
 //! Reading notes: a book's margin, an author's own notes, counts per passage and one note by
 //! id, each through the visibility rule in [`crate::store::visibility`].
 
+use std::collections::HashSet;
+
 use uuid::Uuid;
 
+use super::access::{NoteSet, ResolvedMargin};
 use super::types::{AnnotationRow, ListFilter, Order, ReaderMargin, Scope};
-use crate::store::preferences::{MarginMode, stored_preference};
+use crate::store::preferences::{Margin, stored_preference};
 use crate::store::users::User;
 use crate::store::visibility::{
     ReadError, annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
@@ -93,9 +96,10 @@ impl Store {
         filter: &ListFilter,
         scope: Scope,
     ) -> sqlx::Result<Vec<AnnotationRow>> {
+        let resolved = self.resolve(viewer, book, scope).await?;
         let mut sql = Sql::default();
         let book = sql.arg(book.to_string());
-        let shown = Shown::new(&mut sql, viewer, &book, scope);
+        let shown = Shown::new(&mut sql, viewer, &book, &resolved);
         let mut conditions = vec![format!("s.book_id = {book}"), shown.condition("s", &book)];
         if let Some(chapter) = filter.chapter {
             conditions.push(format!("s.chapter = {}", sql.arg(chapter)));
@@ -157,16 +161,47 @@ impl Store {
         if let Some(after) = &filter.after {
             conditions.push(after_condition(&mut sql, filter.order, after));
         }
+        let conditions = conditions.join(" AND ");
         let limit = sql.arg(filter.limit);
         // A reply is visible when the note it answers is, and `s` is: the rule for the reply
         // itself and the margin are all that is left to decide.
         let replies = shown.reply_condition("r", "s", &book);
-        sql.text = format!(
-            "SELECT {COLUMNS}, \
-                (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies \
-             FROM annotations s WHERE {} ORDER BY {order} LIMIT {limit}",
-            conditions.join(" AND ")
+        let columns = format!(
+            "{COLUMNS}, \
+             (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies"
         );
+        // A margin's page is read from the sets its margin draws from, each set's first page
+        // in the listing's order, and the best of those. One note by id, and a search, have
+        // narrower paths of their own.
+        let sets = match &resolved {
+            Resolved::Margin(margin) if filter.id.is_none() && filter.text.is_none() => {
+                Some((NoteSet::of(viewer, margin), margin.margin.my_reading_first))
+            }
+            _ => None,
+        };
+        sql.text = match sets {
+            None => format!(
+                "SELECT {columns} FROM annotations s WHERE {conditions} ORDER BY {order} LIMIT {limit}"
+            ),
+            Some((sets, _)) if sets.is_empty() => return Ok(Vec::new()),
+            Some((sets, opened_only)) => {
+                let mut pages = Vec::with_capacity(sets.len());
+                for set in &sets {
+                    let within = set.restriction(&mut sql, &shown.viewer, &book, opened_only);
+                    pages.push(format!(
+                        "SELECT p.id FROM (SELECT s.id FROM annotations s \
+                         WHERE {within} AND {conditions} ORDER BY {order} LIMIT {limit}) p"
+                    ));
+                }
+                // The sets are disjoint (own notes, each group's, the public ones), so no note
+                // comes twice; the outer loop is the few ids found, each read by its key.
+                format!(
+                    "SELECT {columns} FROM ({}) page CROSS JOIN annotations s \
+                     WHERE s.id = page.id ORDER BY {order} LIMIT {limit}",
+                    pages.join(" UNION ALL ")
+                )
+            }
+        };
         match self.dialect.json_page(&sql.text, FIELDS) {
             Some(text) => {
                 sql.text = text;
@@ -177,8 +212,25 @@ impl Store {
         }
     }
 
-    /// How many notes the viewer's margin shows on each passage of a chapter.
-    /// [`ReadError::NotReadable`] when they may not read the book.
+    /// `scope` with the margin it names resolved: the reader's stored choice, their groups.
+    async fn resolve(
+        &self,
+        viewer: Option<&User>,
+        book: Uuid,
+        scope: Scope,
+    ) -> sqlx::Result<Resolved> {
+        Ok(match scope {
+            Scope::Rule => Resolved::Rule,
+            Scope::Read => Resolved::Read,
+            Scope::Margin(asked) => {
+                Resolved::Margin(self.resolve_margin(viewer, book, asked).await?)
+            }
+        })
+    }
+
+    /// How many notes the viewer's margin shows on each passage of a chapter, and how many
+    /// more wait behind their "my reading first". [`ReadError::NotReadable`] when they may not
+    /// read the book.
     pub async fn annotation_counts(
         &self,
         viewer: Option<&User>,
@@ -187,29 +239,71 @@ impl Store {
         margin: ReaderMargin,
     ) -> Result<Vec<(String, i64, i64)>, ReadError> {
         let book_id = book;
+        let resolved = self.resolve_margin(viewer, book, margin).await?;
+        let reading_first = resolved.margin.my_reading_first;
+        let sets = NoteSet::of(viewer, &resolved);
+        // What the margin would show without "my reading first", counted per passage with
+        // how many of those notes are the viewer's own.
+        let unopened = ResolvedMargin {
+            margin: Margin {
+                my_reading_first: false,
+                ..resolved.margin
+            },
+            ..resolved
+        };
         let mut sql = Sql::default();
         let book = sql.arg(book.to_string());
-        let shown = Shown::new(&mut sql, viewer, &book, Scope::Margin(margin));
-        // What the margin would show without "my reading first", split by whether it passes.
-        // (A NULL — an authorless note — does not pass, as in the listing's WHERE.)
-        let passes = shown.reading_first("s");
-        let shown = shown.without_reading_first().condition("s", &book);
+        let shown = Shown::new(&mut sql, viewer, &book, &Resolved::Margin(unopened));
         let mut scope = format!("s.book_id = {book}");
         if let Some(chapter) = chapter {
             scope.push_str(&format!(" AND s.chapter = {}", sql.arg(chapter)));
         }
-        sql.text = format!(
-            "SELECT s.passage_id, SUM(CASE WHEN {passes} THEN 1 ELSE 0 END) AS n, \
-                    SUM(CASE WHEN {passes} THEN 0 ELSE 1 END) AS waiting \
-             FROM annotations s WHERE {scope} AND {shown} \
-             GROUP BY s.passage_id ORDER BY s.passage_id"
-        );
-        let counts: Vec<(String, i64, i64)> = self.db.fetch_all(sql).await?;
+        let condition = shown.condition("s", &book);
+        let mut notes = Vec::with_capacity(sets.len());
+        for set in &sets {
+            let own = u8::from(*set == NoteSet::Own);
+            let within = set.restriction(&mut sql, &shown.viewer, &book, false);
+            notes.push(format!(
+                "SELECT s.passage_id, {own} AS own FROM annotations s \
+                 WHERE {within} AND {scope} AND {condition}"
+            ));
+        }
+        let counts: Vec<(String, i64, i64)> = if notes.is_empty() {
+            Vec::new()
+        } else {
+            sql.text = format!(
+                "SELECT c.passage_id, COUNT(*), SUM(c.own) FROM ({}) c \
+                 GROUP BY c.passage_id ORDER BY c.passage_id",
+                notes.join(" UNION ALL ")
+            );
+            self.db.fetch_all(sql).await?
+        };
         // As for a listing: counts come only from notes on a readable book.
         if counts.is_empty() {
             self.ensure_readable(viewer, book_id).await?;
+            return Ok(counts);
         }
-        Ok(counts)
+        // "My reading first" is decided per passage: others' notes show on the passages the
+        // viewer has opened, and wait on the others; their own notes always show.
+        let opened: HashSet<String> = match viewer {
+            Some(user) if reading_first => self
+                .opened_passages(user, book_id)
+                .await?
+                .into_iter()
+                .collect(),
+            _ => HashSet::new(),
+        };
+        Ok(counts
+            .into_iter()
+            .map(|(passage, total, own)| {
+                let shown = if !reading_first || opened.contains(&passage) {
+                    total
+                } else {
+                    own
+                };
+                (passage, shown, total - shown)
+            })
+            .collect())
     }
 
     /// One annotation by id, if the viewer may read it (the rule with its exception for
@@ -290,6 +384,13 @@ fn json_page(page: &str, order: Order) -> sqlx::Result<Vec<AnnotationRow>> {
     Ok(rows)
 }
 
+/// A [`Scope`] with the margin it names resolved.
+enum Resolved {
+    Rule,
+    Read,
+    Margin(ResolvedMargin),
+}
+
 /// What a query shows in its [`Scope`]: the visibility rule in the scope's form, then the
 /// reader's margin or "my reading first".
 struct Shown {
@@ -302,31 +403,24 @@ enum ShownScope {
     Rule,
     /// The SQL boolean of the viewer's "my reading first" on the book.
     Read(String),
-    /// The SQL of the margin mode, and of "my reading first".
+    /// The margin mode and "my reading first", as SQL literals.
     Margin(String, String),
 }
 
 impl Shown {
     /// `book` is the placeholder of the query's book, whose preference applies.
-    fn new(sql: &mut Sql, viewer: Option<&User>, book: &str, scope: Scope) -> Self {
+    fn new(sql: &mut Sql, viewer: Option<&User>, book: &str, resolved: &Resolved) -> Self {
         let (viewer_id, role) = viewer_binds(viewer);
         let viewer = sql.arg(viewer_id);
         let role = sql.arg(role);
-        let stored = |column| stored_preference(column, &viewer, book);
-        let first = format!("COALESCE({}, FALSE)", stored("my_reading_first"));
-        let scope = match scope {
-            Scope::Rule => ShownScope::Rule,
-            Scope::Read => ShownScope::Read(first),
-            Scope::Margin(margin) => {
-                let mode = match margin.asked {
-                    Some(asked) => sql.arg(asked.as_str()),
-                    None => format!(
-                        "COALESCE({}, {})",
-                        stored("margin"),
-                        sql.arg(MarginMode::default().as_str())
-                    ),
-                };
-                ShownScope::Margin(mode, first)
+        let scope = match resolved {
+            Resolved::Rule => ShownScope::Rule,
+            Resolved::Read => ShownScope::Read(format!(
+                "COALESCE({}, FALSE)",
+                stored_preference("my_reading_first", &viewer, book)
+            )),
+            Resolved::Margin(margin) => {
+                ShownScope::Margin(margin.mode_sql(), margin.reading_first_sql().to_owned())
             }
         };
         Shown {
@@ -361,29 +455,6 @@ impl Shown {
             "({own} OR ({rule} AND {stands} AND {} AND {open}))",
             self.preference(a)
         )
-    }
-
-    /// Row `a` passes the viewer's "my reading first" (always, when it is off, and for their
-    /// own notes).
-    fn reading_first(&self, a: &str) -> String {
-        match &self.scope {
-            ShownScope::Rule => "TRUE".to_owned(),
-            ShownScope::Read(first) | ShownScope::Margin(_, first) => format!(
-                "({} OR {})",
-                own_note(a, &self.viewer),
-                reading_first_filter(a, &self.viewer, first)
-            ),
-        }
-    }
-
-    /// The same, as if the viewer's "my reading first" were off.
-    fn without_reading_first(self) -> Self {
-        let scope = match self.scope {
-            ShownScope::Margin(mode, _) => ShownScope::Margin(mode, "FALSE".to_owned()),
-            ShownScope::Read(_) => ShownScope::Read("FALSE".to_owned()),
-            ShownScope::Rule => ShownScope::Rule,
-        };
-        Shown { scope, ..self }
     }
 
     fn preference(&self, a: &str) -> String {

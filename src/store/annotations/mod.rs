@@ -1,6 +1,7 @@
 //! Marginalia: notes, highlights, bookmarks and replies, always read through the visibility
 //! rule in [`super::visibility`].
 
+mod access;
 mod group_commit;
 mod listing;
 mod types;

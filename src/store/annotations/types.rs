@@ -51,8 +51,8 @@ impl Audience {
 
 /// The margin a listing applies after the rule: the reader's preference for the book (its
 /// override, else their account's, else the default), with its mode replaced by `asked` when
-/// the request names one. Resolved inside the listing's own query, which saves a round trip
-/// on the hottest request (BENCHMARKS.md, "Annotations").
+/// the request names one. Resolved before the listing's query, so that query reads only the
+/// sets of notes the margin draws from (`access.rs`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReaderMargin {
     pub asked: Option<MarginMode>,
