@@ -11,6 +11,8 @@
 //! - `cost --database-url URL --user ID`: times listings and counts in-process for every
 //!   margin (none, groups, everyone, "my reading first", an anonymous visitor) on chapters
 //!   of about 300, 3,000, 10,000 and 20,000 notes, beside how many of them the margin shows.
+//! - `plans --database-url URL --user ID`: prints the plans of the same listings and counts
+//!   and fails when one walks a whole chapter or reads the notes table whole.
 //!
 //! Run as `cargo bench --bench annotations -- COMMAND ...`.
 
@@ -112,7 +114,7 @@ async fn main() -> anyhow::Result<()> {
         Some("seed") => seed(&args).await,
         Some("raw") => raw(&args).await,
         Some("writes") => writes(&args).await,
-        Some("plan") => plan(&args).await,
+        Some("plans") => plans(&args).await,
         Some("cost") => cost(&args).await,
         // `cargo bench` with no command (say, all benches at once): nothing to do here.
         _ => {
@@ -827,62 +829,118 @@ async fn writes(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `plan --database-url URL --sql FILE --user ID --book ID --chapter N`: the plan (SQLite:
-/// EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE) of the listing's SQL, as written to FILE
-/// with the binds `Store::annotations` uses for a chapter's first page ($1 book, $2 viewer,
-/// $3 role, $4 the default margin, $5 chapter, $6 limit), under the database library the
-/// service links.
-async fn plan(args: &[String]) -> anyhow::Result<()> {
-    let store = Store::connect(&need(args, "--database-url")?).await?;
-    let sql = std::fs::read_to_string(need(args, "--sql")?)?;
-    let (user, book) = (need(args, "--user")?, need(args, "--book")?);
-    let chapter: i64 = need(args, "--chapter")?.parse()?;
-    let version: String = store
+/// The readers each margin check runs as: a name, whether signed in as the benchmark's
+/// reader, the margin asked for, and their "my reading first".
+const READERS: &[(&str, bool, MarginMode, bool)] = &[
+    ("none", true, MarginMode::None, false),
+    ("groups", true, MarginMode::Groups, false),
+    ("everyone", true, MarginMode::Everyone, false),
+    (
+        "everyone, my reading first",
+        true,
+        MarginMode::Everyone,
+        true,
+    ),
+    (
+        "anonymous, groups (default)",
+        false,
+        MarginMode::Groups,
+        false,
+    ),
+    ("anonymous, everyone", false, MarginMode::Everyone, false),
+];
+
+/// Public books' chapters nearest each size of `sizes`, as `(book, chapter, notes)`, so that
+/// every margin, the anonymous visitor's too, may read them.
+async fn chapters_near(store: &Store, sizes: &[i64]) -> anyhow::Result<Vec<(Uuid, i64, i64)>> {
+    let chapters: Vec<(String, i64, i64)> = store
         .raw()
-        .scalar(Sql::new(if store.raw().is_sqlite() {
-            "SELECT sqlite_version()"
-        } else {
-            "SELECT version()"
-        }))
+        .fetch_all(Sql::new(
+            "SELECT a.book_id, a.chapter, COUNT(*) FROM annotations a \
+             JOIN books b ON b.id = a.book_id WHERE b.access = 'public' \
+             GROUP BY a.book_id, a.chapter",
+        ))
         .await?;
-    println!("-- {version}");
-    let binds = |text: String| {
-        Sql::new(text)
-            .bind(book.clone())
-            .bind(user.clone())
-            .bind("reader")
-            .bind("groups")
-            .bind(chapter)
-            .bind(50i64)
+    sizes
+        .iter()
+        .map(|size| {
+            let (book, chapter, notes) = chapters
+                .iter()
+                .min_by_key(|(_, _, notes)| (notes - size).abs())
+                .context("no notes on public books")?;
+            Ok((book.parse()?, *chapter, *notes))
+        })
+        .collect()
+}
+
+/// Sets the reader's account-wide margin to `mode` and "my reading first" to `first`.
+async fn prefer(
+    store: &Store,
+    user: Uuid,
+    saved: &Preferences,
+    mode: MarginMode,
+    first: bool,
+) -> anyhow::Result<()> {
+    let preferences = Preferences {
+        account: Margin {
+            margin: mode,
+            my_reading_first: first,
+        },
+        books: BTreeMap::new(),
+        ..saved.clone()
     };
-    if store.raw().is_sqlite() {
-        let rows: Vec<(i64, i64, i64, String)> = store
-            .raw()
-            .fetch_all(binds(format!("EXPLAIN QUERY PLAN {sql}")))
-            .await?;
-        for (id, parent, _, detail) in rows {
-            println!("{id:>4} {parent:>4} {detail}");
-        }
-        for _ in 0..3 {
-            let t = Instant::now();
-            let n: i64 = store
-                .raw()
-                .scalar(binds(format!("SELECT COUNT(*) FROM ({sql}) q")))
-                .await?;
-            println!(
-                "-- {n} rows in {:.1} ms",
-                t.elapsed().as_secs_f64() * 1000.0
-            );
-        }
-    } else {
-        let rows: Vec<String> = store
-            .raw()
-            .scalars(binds(format!("EXPLAIN ANALYZE {sql}")))
-            .await?;
-        for row in rows {
-            println!("{row}");
+    Ok(store.set_preferences(user, &preferences).await?)
+}
+
+/// The indexes that walk every note of a chapter (or a book) in order: a margin that reads
+/// one of them reads notes its reader may not see.
+const WALKS: &[&str] = &[
+    "annotations_chapter_newest",
+    "annotations_reading",
+    "annotations_book_newest",
+];
+
+/// Whether a plan line reads the notes table whole or along a walk of a chapter. The
+/// aliases are the notes table's in the listing and the rule's subqueries.
+fn walks(line: &str) -> bool {
+    let line = line.trim_start_matches([' ', '-', '>']);
+    WALKS.iter().any(|index| line.contains(index))
+        || line.contains("Seq Scan on annotations")
+        || ["s", "r", "up", "dn", "mine"].iter().any(|alias| {
+            line == format!("SCAN {alias}") || line.starts_with(&format!("SCAN {alias} "))
+        })
+}
+
+/// `plans --database-url URL --user ID`: the plans (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on
+/// PostgreSQL) of a listing's first page and of the counts, for every margin and the
+/// anonymous visitor, on the public chapters with the most and with about 300 notes. Fails
+/// when any of them reads the notes table whole or walks a chapter's index, which is the
+/// regression that makes a margin cost what its reader may not see.
+async fn plans(args: &[String]) -> anyhow::Result<()> {
+    let store = Store::connect(&need(args, "--database-url")?).await?;
+    let user: Uuid = need(args, "--user")?.parse()?;
+    let reader = store.user_by_id(user).await?.context("no such user")?;
+    let saved = store.preferences(user).await?;
+    let mut walked = Vec::new();
+    for (book, chapter, notes) in chapters_near(&store, &[300, i64::MAX]).await? {
+        for &(name, signed_in, mode, first) in READERS {
+            prefer(&store, user, &saved, mode, first).await?;
+            let viewer = signed_in.then_some(&reader);
+            let margin = ReaderMargin { asked: Some(mode) };
+            let plans = store.margin_plans(viewer, book, chapter, margin).await?;
+            for (query, plan) in ["listing", "counts"].iter().zip(&plans) {
+                println!("-- {name}, {query}, chapter of {notes} notes\n{plan}\n");
+                if plan.lines().any(walks) {
+                    walked.push(format!("{name}, {query}, chapter of {notes} notes"));
+                }
+            }
         }
     }
+    store.set_preferences(user, &saved).await?;
+    if !walked.is_empty() {
+        bail!("these plans walk a chapter or the notes table: {walked:?}");
+    }
+    println!("PLANS_OK=1");
     Ok(())
 }
 
@@ -908,54 +966,16 @@ async fn cost(args: &[String]) -> anyhow::Result<()> {
     let user: Uuid = need(args, "--user")?.parse()?;
     let n = num(args, "--n", 20)?;
     let reader = store.user_by_id(user).await?.context("no such user")?;
-    // Public books' chapters nearest each size, so that every margin, the anonymous
-    // visitor's too, may read them.
-    let chapters: Vec<(String, i64, i64)> = store
-        .raw()
-        .fetch_all(Sql::new(
-            "SELECT a.book_id, a.chapter, COUNT(*) FROM annotations a \
-             JOIN books b ON b.id = a.book_id WHERE b.access = 'public' \
-             GROUP BY a.book_id, a.chapter",
-        ))
-        .await?;
     let saved = store.preferences(user).await?;
     println!(
         "| notes in chapter | margin | shown | listing newest ms | listing reading ms | counts ms | counts µs per shown note |"
     );
     println!("|---:|---|---:|---:|---:|---:|---:|");
-    for size in [300, 3_000, 10_000, 20_000] {
-        let (book, chapter, notes) = chapters
-            .iter()
-            .min_by_key(|(_, _, notes)| (notes - size).abs())
-            .context("no notes on public books")?;
-        let book: Uuid = book.parse()?;
-        for (name, viewer, asked, first) in [
-            ("none", Some(&reader), MarginMode::None, false),
-            ("groups", Some(&reader), MarginMode::Groups, false),
-            ("everyone", Some(&reader), MarginMode::Everyone, false),
-            (
-                "everyone, my reading first",
-                Some(&reader),
-                MarginMode::Everyone,
-                true,
-            ),
-            (
-                "anonymous, groups (default)",
-                None,
-                MarginMode::Groups,
-                false,
-            ),
-            ("anonymous, everyone", None, MarginMode::Everyone, false),
-        ] {
-            let preferences = Preferences {
-                account: Margin {
-                    margin: asked,
-                    my_reading_first: first,
-                },
-                books: BTreeMap::new(),
-                ..saved.clone()
-            };
-            store.set_preferences(user, &preferences).await?;
+    for (book, chapter, notes) in chapters_near(&store, &[300, 3_000, 10_000, 20_000]).await? {
+        let chapter = &chapter;
+        for &(name, signed_in, asked, first) in READERS {
+            prefer(&store, user, &saved, asked, first).await?;
+            let viewer = signed_in.then_some(&reader);
             let margin = ReaderMargin { asked: Some(asked) };
             let list = |order| {
                 let store = &store;

@@ -2,7 +2,11 @@
 //! HTTP API does not show (a stored hash, a million notes). Not for the service: its code
 //! goes through the store's own methods, which apply the visibility rule.
 
+use uuid::Uuid;
+
+use super::annotations::ReaderMargin;
 use super::db::{Row, Value};
+use super::users::User;
 use super::{Bind, Db, Sql, Store, Tx};
 
 /// The store's database, for tests and benchmarks ([`Store::raw`]).
@@ -46,6 +50,35 @@ impl Raw<'_> {
 
     pub async fn scalars<T: Value>(&self, sql: Sql) -> sqlx::Result<Vec<T>> {
         self.0.scalars(sql).await
+    }
+}
+
+impl Store {
+    /// The plans the database chooses for what a chapter's margin runs (its listing's first
+    /// page and its counts; `Store::margin_queries`), one text per query: EXPLAIN QUERY PLAN's
+    /// lines on SQLite, EXPLAIN's on PostgreSQL. The benchmark checks them for a walk of the
+    /// whole chapter.
+    #[doc(hidden)]
+    pub async fn margin_plans(
+        &self,
+        viewer: Option<&User>,
+        book: Uuid,
+        chapter: i64,
+        margin: ReaderMargin,
+    ) -> sqlx::Result<Vec<String>> {
+        let mut plans = Vec::new();
+        for mut sql in self.margin_queries(viewer, book, chapter, margin).await? {
+            let lines: Vec<String> = if self.raw().is_sqlite() {
+                sql.text = format!("EXPLAIN QUERY PLAN {}", sql.text);
+                let rows: Vec<(i64, i64, i64, String)> = self.db.fetch_all(sql).await?;
+                rows.into_iter().map(|(.., detail)| detail).collect()
+            } else {
+                sql.text = format!("EXPLAIN {}", sql.text);
+                self.db.scalars(sql).await?
+            };
+            plans.push(lines.join("\n"));
+        }
+        Ok(plans)
     }
 }
 

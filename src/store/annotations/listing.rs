@@ -97,110 +97,8 @@ impl Store {
         scope: Scope,
     ) -> sqlx::Result<Vec<AnnotationRow>> {
         let resolved = self.resolve(viewer, book, scope).await?;
-        let mut sql = Sql::default();
-        let book = sql.arg(book.to_string());
-        let shown = Shown::new(&mut sql, viewer, &book, &resolved);
-        let mut conditions = vec![format!("s.book_id = {book}"), shown.condition("s", &book)];
-        if let Some(chapter) = filter.chapter {
-            conditions.push(format!("s.chapter = {}", sql.arg(chapter)));
-        }
-        if let Some(passage) = &filter.passage {
-            conditions.push(format!("s.passage_id = {}", sql.arg(passage.as_str())));
-        }
-        if let Some(tag) = &filter.tag {
-            conditions.push(format!(
-                "EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id AND t.tag = {})",
-                sql.arg(tag.as_str())
-            ));
-        }
-        if let Some(author) = filter.author {
-            conditions.push(format!(
-                "s.author_id = {} AND s.anonymous = FALSE",
-                sql.arg(author.to_string())
-            ));
-        }
-        if let Some(audience) = &filter.audience {
-            let condition = match audience.as_str() {
-                kind @ ("private" | "public" | "group") => {
-                    format!("s.audience = {}", sql.arg(kind))
-                }
-                group => format!("s.group_id = {}", sql.arg(group)),
-            };
-            conditions.push(condition);
-        }
-        if let Some(motivation) = &filter.motivation {
-            conditions.push(format!("s.motivation = {}", sql.arg(motivation.as_str())));
-        }
-        if let Some(text) = &filter.text {
-            // The database lowers both sides alike (SQLite's LOWER only folds ASCII, so
-            // lowering the pattern in Rust would miss "Über" when asked for "Über"). Tags are
-            // matched one by one, not in their JSON text, whose brackets, quotes and commas
-            // would match queries like `[`.
-            let pattern = sql.arg(format!("%{}%", escape_like(text)));
-            conditions.push(format!(
-                "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
-                 OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
-                 OR EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id \
-                            AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\'))"
-            ));
-        }
-        if let Some(id) = filter.id {
-            conditions.push(format!("s.id = {}", sql.arg(id.to_string())));
-        }
-        if filter.mine {
-            let me = viewer.map(|v| v.id.to_string()).unwrap_or_default();
-            conditions.push(format!(
-                "s.author_id = {} AND s.deleted = FALSE",
-                sql.arg(me)
-            ));
-        }
-        let order = match filter.order {
-            Order::Newest => "s.created_at DESC, s.id DESC",
-            Order::Reading => "s.chapter, s.ordinal, s.start_pos, s.created_at, s.id",
-        };
-        if let Some(after) = &filter.after {
-            conditions.push(after_condition(&mut sql, filter.order, after));
-        }
-        let conditions = conditions.join(" AND ");
-        let limit = sql.arg(filter.limit);
-        // A reply is visible when the note it answers is, and `s` is: the rule for the reply
-        // itself and the margin are all that is left to decide.
-        let replies = shown.reply_condition("r", "s", &book);
-        let columns = format!(
-            "{COLUMNS}, \
-             (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies"
-        );
-        // A margin's page is read from the sets its margin draws from, each set's first page
-        // in the listing's order, and the best of those. One note by id, and a search, have
-        // narrower paths of their own.
-        let sets = match &resolved {
-            Resolved::Margin(margin) if filter.id.is_none() && filter.text.is_none() => {
-                Some((NoteSet::of(viewer, margin), margin.margin.my_reading_first))
-            }
-            _ => None,
-        };
-        sql.text = match sets {
-            None => format!(
-                "SELECT {columns} FROM annotations s WHERE {conditions} ORDER BY {order} LIMIT {limit}"
-            ),
-            Some((sets, _)) if sets.is_empty() => return Ok(Vec::new()),
-            Some((sets, opened_only)) => {
-                let mut pages = Vec::with_capacity(sets.len());
-                for set in &sets {
-                    let within = set.restriction(&mut sql, &shown.viewer, &book, opened_only);
-                    pages.push(format!(
-                        "SELECT p.id FROM (SELECT s.id FROM annotations s \
-                         WHERE {within} AND {conditions} ORDER BY {order} LIMIT {limit}) p"
-                    ));
-                }
-                // The sets are disjoint (own notes, each group's, the public ones), so no note
-                // comes twice; the outer loop is the few ids found, each read by its key.
-                format!(
-                    "SELECT {columns} FROM ({}) page CROSS JOIN annotations s \
-                     WHERE s.id = page.id ORDER BY {order} LIMIT {limit}",
-                    pages.join(" UNION ALL ")
-                )
-            }
+        let Some(mut sql) = listing_sql(viewer, book, filter, &resolved) else {
+            return Ok(Vec::new());
         };
         match self.dialect.json_page(&sql.text, FIELDS) {
             Some(text) => {
@@ -238,56 +136,22 @@ impl Store {
         chapter: Option<i64>,
         margin: ReaderMargin,
     ) -> Result<Vec<(String, i64, i64)>, ReadError> {
-        let book_id = book;
         let resolved = self.resolve_margin(viewer, book, margin).await?;
-        let reading_first = resolved.margin.my_reading_first;
-        let sets = NoteSet::of(viewer, &resolved);
-        // What the margin would show without "my reading first", counted per passage with
-        // how many of those notes are the viewer's own.
-        let unopened = ResolvedMargin {
-            margin: Margin {
-                my_reading_first: false,
-                ..resolved.margin
-            },
-            ..resolved
-        };
-        let mut sql = Sql::default();
-        let book = sql.arg(book.to_string());
-        let shown = Shown::new(&mut sql, viewer, &book, &Resolved::Margin(unopened));
-        let mut scope = format!("s.book_id = {book}");
-        if let Some(chapter) = chapter {
-            scope.push_str(&format!(" AND s.chapter = {}", sql.arg(chapter)));
-        }
-        let condition = shown.condition("s", &book);
-        let mut notes = Vec::with_capacity(sets.len());
-        for set in &sets {
-            let own = u8::from(*set == NoteSet::Own);
-            let within = set.restriction(&mut sql, &shown.viewer, &book, false);
-            notes.push(format!(
-                "SELECT s.passage_id, {own} AS own FROM annotations s \
-                 WHERE {within} AND {scope} AND {condition}"
-            ));
-        }
-        let counts: Vec<(String, i64, i64)> = if notes.is_empty() {
-            Vec::new()
-        } else {
-            sql.text = format!(
-                "SELECT c.passage_id, COUNT(*), SUM(c.own) FROM ({}) c \
-                 GROUP BY c.passage_id ORDER BY c.passage_id",
-                notes.join(" UNION ALL ")
-            );
-            self.db.fetch_all(sql).await?
+        let counts: Vec<(String, i64, i64)> = match counts_sql(viewer, book, chapter, &resolved) {
+            Some(sql) => self.db.fetch_all(sql).await?,
+            None => Vec::new(),
         };
         // As for a listing: counts come only from notes on a readable book.
         if counts.is_empty() {
-            self.ensure_readable(viewer, book_id).await?;
+            self.ensure_readable(viewer, book).await?;
             return Ok(counts);
         }
         // "My reading first" is decided per passage: others' notes show on the passages the
         // viewer has opened, and wait on the others; their own notes always show.
+        let reading_first = resolved.margin.my_reading_first;
         let opened: HashSet<String> = match viewer {
             Some(user) if reading_first => self
-                .opened_passages(user, book_id)
+                .opened_passages(user, book)
                 .await?
                 .into_iter()
                 .collect(),
@@ -304,6 +168,26 @@ impl Store {
                 (passage, shown, total - shown)
             })
             .collect())
+    }
+
+    /// The queries a chapter's margin runs for `viewer`: the first page of its listing
+    /// newest first, and its counts (for the benchmark's check of their plans).
+    pub(in crate::store) async fn margin_queries(
+        &self,
+        viewer: Option<&User>,
+        book: Uuid,
+        chapter: i64,
+        margin: ReaderMargin,
+    ) -> sqlx::Result<Vec<Sql>> {
+        let resolved = self.resolve_margin(viewer, book, margin).await?;
+        let filter = ListFilter {
+            chapter: Some(chapter),
+            limit: 51,
+            ..ListFilter::default()
+        };
+        let listing = listing_sql(viewer, book, &filter, &Resolved::Margin(resolved.clone()));
+        let counts = counts_sql(viewer, book, Some(chapter), &resolved);
+        Ok(listing.into_iter().chain(counts).collect())
     }
 
     /// One annotation by id, if the viewer may read it (the rule with its exception for
@@ -358,6 +242,169 @@ impl Store {
             .await?;
         Ok(book.and_then(|book| book.parse().ok()))
     }
+}
+
+/// The query of a page of `filter` in `resolved`; `None` when the margin draws from no set
+/// of notes (an anonymous visitor's margin of groups).
+fn listing_sql(
+    viewer: Option<&User>,
+    book: Uuid,
+    filter: &ListFilter,
+    resolved: &Resolved,
+) -> Option<Sql> {
+    let mut sql = Sql::default();
+    let book = sql.arg(book.to_string());
+    let shown = Shown::new(&mut sql, viewer, &book, resolved);
+    let mut conditions = vec![format!("s.book_id = {book}"), shown.condition("s", &book)];
+    if let Some(chapter) = filter.chapter {
+        conditions.push(format!("s.chapter = {}", sql.arg(chapter)));
+    }
+    if let Some(passage) = &filter.passage {
+        conditions.push(format!("s.passage_id = {}", sql.arg(passage.as_str())));
+    }
+    if let Some(tag) = &filter.tag {
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id AND t.tag = {})",
+            sql.arg(tag.as_str())
+        ));
+    }
+    if let Some(author) = filter.author {
+        conditions.push(format!(
+            "s.author_id = {} AND s.anonymous = FALSE",
+            sql.arg(author.to_string())
+        ));
+    }
+    if let Some(audience) = &filter.audience {
+        let condition = match audience.as_str() {
+            kind @ ("private" | "public" | "group") => {
+                format!("s.audience = {}", sql.arg(kind))
+            }
+            group => format!("s.group_id = {}", sql.arg(group)),
+        };
+        conditions.push(condition);
+    }
+    if let Some(motivation) = &filter.motivation {
+        conditions.push(format!("s.motivation = {}", sql.arg(motivation.as_str())));
+    }
+    if let Some(text) = &filter.text {
+        // The database lowers both sides alike (SQLite's LOWER only folds ASCII, so
+        // lowering the pattern in Rust would miss "Über" when asked for "Über"). Tags are
+        // matched one by one, not in their JSON text, whose brackets, quotes and commas
+        // would match queries like `[`.
+        let pattern = sql.arg(format!("%{}%", escape_like(text)));
+        conditions.push(format!(
+            "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
+             OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
+             OR EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id \
+                        AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\'))"
+        ));
+    }
+    if let Some(id) = filter.id {
+        conditions.push(format!("s.id = {}", sql.arg(id.to_string())));
+    }
+    if filter.mine {
+        let me = viewer.map(|v| v.id.to_string()).unwrap_or_default();
+        conditions.push(format!(
+            "s.author_id = {} AND s.deleted = FALSE",
+            sql.arg(me)
+        ));
+    }
+    let order = match filter.order {
+        Order::Newest => "s.created_at DESC, s.id DESC",
+        Order::Reading => "s.chapter, s.ordinal, s.start_pos, s.created_at, s.id",
+    };
+    if let Some(after) = &filter.after {
+        conditions.push(after_condition(&mut sql, filter.order, after));
+    }
+    let conditions = conditions.join(" AND ");
+    let limit = sql.arg(filter.limit);
+    // A reply is visible when the note it answers is, and `s` is: the rule for the reply
+    // itself and the margin are all that is left to decide.
+    let replies = shown.reply_condition("r", "s", &book);
+    let columns = format!(
+        "{COLUMNS}, \
+         (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies"
+    );
+    // A margin's page is read from the sets its margin draws from, each set's first page
+    // in the listing's order, and the best of those. One note by id, and a search, have
+    // narrower paths of their own.
+    let sets = match resolved {
+        Resolved::Margin(margin) if filter.id.is_none() && filter.text.is_none() => {
+            Some((NoteSet::of(viewer, margin), margin.margin.my_reading_first))
+        }
+        _ => None,
+    };
+    sql.text = match sets {
+        None => format!(
+            "SELECT {columns} FROM annotations s WHERE {conditions} ORDER BY {order} LIMIT {limit}"
+        ),
+        Some((sets, _)) if sets.is_empty() => return None,
+        Some((sets, opened_only)) => {
+            let mut pages = Vec::with_capacity(sets.len());
+            for set in &sets {
+                let within = set.restriction(&mut sql, &shown.viewer, &book, opened_only);
+                pages.push(format!(
+                    "SELECT p.id FROM (SELECT s.id FROM annotations s \
+                     WHERE {within} AND {conditions} ORDER BY {order} LIMIT {limit}) p"
+                ));
+            }
+            // The sets are disjoint (own notes, each group's, the public ones), so no note
+            // comes twice; the outer loop is the few ids found, each read by its key.
+            format!(
+                "SELECT {columns} FROM ({}) page CROSS JOIN annotations s \
+                 WHERE s.id = page.id ORDER BY {order} LIMIT {limit}",
+                pages.join(" UNION ALL ")
+            )
+        }
+    };
+    Some(sql)
+}
+
+/// The query counting, per passage of `chapter`, the notes `resolved` would show were "my
+/// reading first" off, and how many of them are the viewer's own; `None` when the margin
+/// draws from no set of notes.
+fn counts_sql(
+    viewer: Option<&User>,
+    book: Uuid,
+    chapter: Option<i64>,
+    resolved: &ResolvedMargin,
+) -> Option<Sql> {
+    let sets = NoteSet::of(viewer, resolved);
+    if sets.is_empty() {
+        return None;
+    }
+    // Others' notes waiting behind "my reading first" are counted too, and told apart by
+    // the passages the viewer has opened (`annotation_counts`).
+    let unopened = ResolvedMargin {
+        margin: Margin {
+            my_reading_first: false,
+            ..resolved.margin
+        },
+        ..resolved.clone()
+    };
+    let mut sql = Sql::default();
+    let book = sql.arg(book.to_string());
+    let shown = Shown::new(&mut sql, viewer, &book, &Resolved::Margin(unopened));
+    let mut scope = format!("s.book_id = {book}");
+    if let Some(chapter) = chapter {
+        scope.push_str(&format!(" AND s.chapter = {}", sql.arg(chapter)));
+    }
+    let condition = shown.condition("s", &book);
+    let mut notes = Vec::with_capacity(sets.len());
+    for set in &sets {
+        let own = u8::from(*set == NoteSet::Own);
+        let within = set.restriction(&mut sql, &shown.viewer, &book, false);
+        notes.push(format!(
+            "SELECT s.passage_id, {own} AS own FROM annotations s \
+             WHERE {within} AND {scope} AND {condition}"
+        ));
+    }
+    sql.text = format!(
+        "SELECT c.passage_id, COUNT(*), SUM(c.own) FROM ({}) c \
+         GROUP BY c.passage_id ORDER BY c.passage_id",
+        notes.join(" UNION ALL ")
+    );
+    Some(sql)
 }
 
 /// A page of rows decoded from one JSON array of [`FIELDS`], as SQLite's dialect fetches a
