@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::types::NewAnnotation;
-use crate::store::{Db, Sql};
+use crate::store::{Bind, Db, Sql};
 
 /// The most notes committed in one transaction.
 const MAX_BATCH: usize = 128;
@@ -75,51 +75,61 @@ async fn commit_batches(db: Db, mut pending: mpsc::Receiver<Pending>) {
     }
 }
 
-/// Inserts `rows` in one transaction.
+/// Inserts `rows` in one transaction, with one statement for the notes and one for their
+/// tags: the committing task is the one writer every new note waits for, so each round trip
+/// it spares is taken off every note of the batch.
 async fn insert_rows<'a>(db: &Db, rows: impl Iterator<Item = &'a NoteRow>) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
+    let mut notes = Sql::new(
+        "INSERT INTO annotations (id, book_id, author_id, passage_id, chapter, ordinal, start_pos,
+             end_pos, exact, prefix, suffix, cfi, motivation, body, body_html, tags, color,
+             audience, group_id, reply_to, written_blind, created_at, updated_at) VALUES ",
+    );
+    let mut tags = Sql::new("INSERT INTO annotation_tags (annotation_id, tag) VALUES ");
+    let (mut note_rows, mut tag_rows) = (Vec::new(), Vec::new());
     for row in rows {
         let note = &row.note;
-        tx.execute(
-            Sql::new(
-                "INSERT INTO annotations (id, book_id, author_id, passage_id, chapter, ordinal,
-                         start_pos, end_pos, exact, prefix, suffix, cfi, motivation, body, body_html,
-                         tags, color, audience, group_id, reply_to, written_blind, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                             $17, $18, $19, $20, $21, $22, $22)",
-            )
-            .bind(row.id)
-            .bind(note.book_id)
-            .bind(row.author)
-            .bind(&note.passage_id)
-            .bind(note.chapter)
-            .bind(note.ordinal)
-            .bind(note.start)
-            .bind(note.end)
-            .bind(&note.exact)
-            .bind(&note.prefix)
-            .bind(&note.suffix)
-            .bind(&note.cfi)
-            .bind(&note.motivation)
-            .bind(&note.body)
-            .bind(&row.body_html)
-            .bind(&row.tags_json)
-            .bind(&note.color)
-            .bind(note.audience.kind())
-            .bind(note.audience.group())
-            .bind(note.reply_to)
-            .bind(note.written_blind)
-            .bind(row.created_at),
-        )
-        .await?;
+        let values: [Bind; 23] = [
+            row.id.into(),
+            note.book_id.into(),
+            row.author.into(),
+            note.passage_id.as_str().into(),
+            note.chapter.into(),
+            note.ordinal.into(),
+            note.start.into(),
+            note.end.into(),
+            note.exact.as_str().into(),
+            note.prefix.as_str().into(),
+            note.suffix.as_str().into(),
+            note.cfi.as_str().into(),
+            note.motivation.as_str().into(),
+            note.body.as_deref().into(),
+            row.body_html.as_deref().into(),
+            row.tags_json.as_str().into(),
+            note.color.as_deref().into(),
+            note.audience.kind().into(),
+            note.audience.group().into(),
+            note.reply_to.into(),
+            note.written_blind.into(),
+            row.created_at.into(),
+            row.created_at.into(),
+        ];
+        let places: Vec<String> = values
+            .into_iter()
+            .map(|value| tx.batch_arg(&mut notes, value))
+            .collect();
+        note_rows.push(format!("({})", places.join(", ")));
         for tag in &note.tags {
-            tx.execute(
-                Sql::new("INSERT INTO annotation_tags (annotation_id, tag) VALUES ($1, $2)")
-                    .bind(row.id)
-                    .bind(tag),
-            )
-            .await?;
+            let id = tx.batch_arg(&mut tags, row.id);
+            let tag = tx.batch_arg(&mut tags, tag.as_str());
+            tag_rows.push(format!("({id}, {tag})"));
         }
+    }
+    notes.text.push_str(&note_rows.join(", "));
+    tx.execute(notes).await?;
+    if !tag_rows.is_empty() {
+        tags.text.push_str(&tag_rows.join(", "));
+        tx.execute(tags).await?;
     }
     tx.commit().await
 }
