@@ -20,12 +20,15 @@ compare with, e.g. an EPUB from bench/make_big_epub.py): a word in many notes, a
 one note (few), and a word in none, for the reader with margin everyone and for an anonymous
 visitor, at 1 connection and (with WRK_SECONDS) at 32.
 
+MARGINS_ONLY=margins or MARGINS_ONLY=search runs one of the two parts.
+
 Prints Markdown tables of medians in milliseconds. The reader's stored preferences are put
 back afterwards.
 """
 
 import http.client
 import json
+import os
 import re
 import sqlite3
 import statistics
@@ -83,16 +86,24 @@ def wrk(url, token, seconds):
 class Client:
     def __init__(self, url, token):
         parts = urllib.parse.urlsplit(url)
-        self.conn = http.client.HTTPConnection(parts.hostname, parts.port)
+        self.address = (parts.hostname, parts.port)
+        self.conn = http.client.HTTPConnection(*self.address)
         self.token = token
 
     def request(self, method, path, body=None, signed_in=True):
         headers = {"Content-Type": "application/json"}
         if signed_in:
             headers["Authorization"] = f"Bearer {self.token}"
-        self.conn.request(method, path, body=None if body is None else json.dumps(body),
-                          headers=headers)
-        response = self.conn.getresponse()
+        body = None if body is None else json.dumps(body)
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (ConnectionError, http.client.HTTPException):
+            # The server closes a connection left idle (while wrk ran): open another.
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(*self.address)
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
         data = response.read()
         if response.status != 200:
             sys.exit(f"margins: {method} {path} answered {response.status}: {data[:200]!r}")
@@ -116,6 +127,16 @@ def main():
     requests = int(sys.argv[4]) if len(sys.argv) > 4 else 30
     seconds = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     client = Client(url, token)
+    only = os.environ.get("MARGINS_ONLY", "")
+    measured = chapters(database)
+    if only != "search":
+        margins(client, url, token, measured, requests, seconds)
+    if only != "margins":
+        search(client, url, token, database, measured, requests, seconds)
+
+
+def margins(client, url, token, measured, requests, seconds):
+    """The margins table: every reader on chapters of every size."""
     saved = client.request("GET", "/api/me/preferences")
     readers = [
         ("none", True, "none", False),
@@ -128,7 +149,6 @@ def main():
     print(f"| notes in chapter | reader | notes shown | newest 50 ms | reading order 50 ms "
           f"| counts ms{loaded} |")
     print("|---:|---|---:|---:|---:|---:|" + ("---:|---:|" if seconds else ""))
-    measured = chapters(database)
     try:
         for book, chapter, notes in measured:
             for name, signed_in, margin, first in readers:
@@ -154,7 +174,6 @@ def main():
                 print(row, flush=True)
     finally:
         client.request("PUT", "/api/me/preferences", saved)
-    search(client, url, token, database, measured, requests, seconds)
 
 
 def search(client, url, token, database, measured, requests, seconds):
