@@ -5,12 +5,13 @@ use uuid::Uuid;
 
 use super::types::{AnnotationRow, ListFilter, Order, ReaderMargin, Scope};
 use crate::store::preferences::{MarginMode, stored_preference};
+use crate::store::search::{contains_pattern, indexable};
 use crate::store::users::User;
 use crate::store::visibility::{
     ReadError, annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
     reading_first_filter, thread_open_below, tombstone_stands, viewer_binds,
 };
-use crate::store::{Sql, Store, escape_like};
+use crate::store::{Sql, Store};
 
 /// The cursor of a row under `order`.
 pub fn cursor_of(row: &AnnotationRow, order: Order) -> Vec<serde_json::Value> {
@@ -127,18 +128,29 @@ impl Store {
         if let Some(motivation) = &filter.motivation {
             conditions.push(format!("s.motivation = {}", sql.arg(motivation.as_str())));
         }
+        let mut from = "annotations s".to_owned();
         if let Some(text) = &filter.text {
-            // The database lowers both sides alike (SQLite's LOWER only folds ASCII, so
-            // lowering the pattern in Rust would miss "Über" when asked for "Über"). Tags are
-            // matched one by one, not in their JSON text, whose brackets, quotes and commas
-            // would match queries like `[`.
-            let pattern = sql.arg(format!("%{}%", escape_like(text)));
-            conditions.push(format!(
-                "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
-                 OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
-                 OR EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id \
-                            AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\'))"
-            ));
+            conditions.push("s.deleted = FALSE".to_owned());
+            if indexable(text) {
+                let found = self.dialect.notes_matching(&mut sql, &book, text);
+                from = found.from;
+                conditions.push(found.condition);
+            } else {
+                // Too short for a trigram: the notes of this one book, matched one by one.
+                // The database lowers both sides alike (SQLite's LOWER only folds ASCII, so
+                // lowering the pattern in Rust would miss "Über" when asked for "Über"); no
+                // trigram index serves LOWER(…), so PostgreSQL cannot pick one that would
+                // scan itself whole for a pattern it holds no trigram of. Tags are matched
+                // one by one, not in their JSON text, whose brackets, quotes and commas would
+                // match queries like `[`.
+                let pattern = sql.arg(contains_pattern(text));
+                conditions.push(format!(
+                    "(LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
+                     OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
+                     OR EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id \
+                                AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\'))"
+                ));
+            }
         }
         if let Some(id) = filter.id {
             conditions.push(format!("s.id = {}", sql.arg(id.to_string())));
@@ -164,7 +176,7 @@ impl Store {
         sql.text = format!(
             "SELECT {COLUMNS}, \
                 (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies \
-             FROM annotations s WHERE {} ORDER BY {order} LIMIT {limit}",
+             FROM {from} WHERE {} ORDER BY {order} LIMIT {limit}",
             conditions.join(" AND ")
         );
         match self.dialect.json_page(&sql.text, FIELDS) {
