@@ -234,6 +234,15 @@ async fn hostile_queries_are_plain_words(app: TestApp) {
         400,
     )
     .await;
+    // A NUL ends a string in SQLite's LIKE (`%\0%` matched everything) and FTS5, and
+    // PostgreSQL refuses it.
+    for query in ["\0", "rab\0bit"] {
+        expect_problem(
+            ann.get(&url).query(&[("q", query)]).send().await.unwrap(),
+            400,
+        )
+        .await;
+    }
     let missing = app.url(&format!(
         "/api/books/{}/search?q=rabbit",
         uuid::Uuid::new_v4()

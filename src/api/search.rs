@@ -76,6 +76,11 @@ async fn search(
             "q must be 1 to {MAX_QUERY_CHARS} characters"
         )));
     }
+    // No text holds one (PostgreSQL refuses it in text), and neither SQLite's LIKE nor FTS5
+    // would read past it: `%\0%` would match every note, an FTS5 string would be cut short.
+    if q.contains('\0') {
+        return Err(ApiError::bad_request("q must not contain a NUL character"));
+    }
     let margin = asked_margin(query.margin.as_deref(), viewer.as_ref())?;
     let limit = pagination::limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = decode_cursor::<(i64, i64)>(query.cursor.as_deref())?;
