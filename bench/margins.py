@@ -77,7 +77,7 @@ def wrk(url, token, seconds):
         sys.exit(f"margins: {url} answered errors under load:\n{out}")
 
     def ms(label):
-        value = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)$", out, re.M)
+        value = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         number, unit = float(value.group(1)), value.group(2)
         return number * {"us": 0.001, "ms": 1, "s": 1000}[unit]
     return ms(50), ms(99)

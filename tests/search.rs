@@ -1,7 +1,7 @@
 //! Search over HTTP on both databases: passages by word with highlighted snippets, and only
 //! the annotations the caller may see, whatever the query's syntax.
 
-use crate::common::{TestApp, expect_problem, note_on, send};
+use crate::common::{TestApp, expect_problem, is_long, note_on, send};
 use reqwest::Client;
 use serde_json::{Value, json};
 
@@ -9,6 +9,10 @@ both_databases!(
     passages_are_found_by_word_and_marked,
     only_visible_annotations_are_found,
     hostile_queries_are_plain_words,
+    japanese_passages_are_found_by_short_and_long_words,
+    cjk_notes_are_found_by_short_and_long_words,
+    edited_notes_are_found_by_their_new_words_only,
+    deleted_notes_are_not_found,
 );
 
 async fn search(app: &TestApp, client: &Client, book: &str, query: &str) -> Value {
@@ -230,9 +234,215 @@ async fn hostile_queries_are_plain_words(app: TestApp) {
         400,
     )
     .await;
+    // A NUL ends a string in SQLite's LIKE (`%\0%` matched everything) and FTS5, and
+    // PostgreSQL refuses it.
+    for query in ["\0", "rab\0bit"] {
+        expect_problem(
+            ann.get(&url).query(&[("q", query)]).send().await.unwrap(),
+            400,
+        )
+        .await;
+    }
     let missing = app.url(&format!(
         "/api/books/{}/search?q=rabbit",
         uuid::Uuid::new_v4()
     ));
     expect_problem(ann.get(&missing).send().await.unwrap(), 404).await;
+}
+
+/// The passages found for `query`, each snippet checked to mark `marked`.
+async fn passages_marking(app: &TestApp, book: &str, query: &str, marked: &str) -> Vec<Value> {
+    let found = search(app, &app.client(), book, query).await;
+    let hits = items(&found, "passages").clone();
+    for hit in &hits {
+        let snippet = hit["snippet"].as_str().unwrap();
+        assert!(
+            snippet.contains(&format!("<mark>{marked}</mark>")),
+            "{query}: {snippet}"
+        );
+    }
+    hits
+}
+
+async fn japanese_passages_are_found_by_short_and_long_words(app: TestApp) {
+    // Japanese has no spaces between words: a word is found inside its sentence, by a query
+    // too short for a trigram (山路, two characters) and by a longer one, across the ruby
+    // reading (やまみち) that the passage's text leaves out.
+    let (book, passages) = app
+        .book_with_passages("kusamakura-japanese-vertical-writing.epub")
+        .await;
+    let with = |word: &str| {
+        passages
+            .iter()
+            .filter(|p| p["text"].as_str().unwrap().contains(word))
+            .map(|p| p["id"].clone())
+            .collect::<Vec<_>>()
+    };
+    let ids = |hits: &[Value]| hits.iter().map(|h| h["id"].clone()).collect::<Vec<_>>();
+    assert!(with("山路").len() >= 3);
+    let short = passages_marking(&app, &book, "山路", "山路").await;
+    assert_eq!(ids(&short), with("山路"));
+    let long = passages_marking(&app, &book, "山路を登り", "山路を登り").await;
+    assert_eq!(ids(&long), with("山路を登り"));
+    assert_eq!(long.len(), 1);
+    // Two words, one short and one long, must both occur.
+    let both = passages_marking(&app, &book, "山路 景物", "景物").await;
+    assert_eq!(both.len(), 1);
+    assert!(
+        both[0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>山路</mark>")
+    );
+
+    // Notes on the book that do not hold the word: passages are found, no note is.
+    let (ann, _) = app.reader("ann").await;
+    let passage = passages.iter().find(|p| is_long(p)).unwrap();
+    app.post_note(&ann, &note_on(&book, passage, "春の景色", json!("public")))
+        .await;
+    let found = search(&app, &ann, &book, "山路").await;
+    assert!(items(&found, "annotations").is_empty(), "{found}");
+    assert_eq!(ids(items(&found, "passages")), with("山路"));
+    let found = search(&app, &ann, &book, "xylophonic").await;
+    assert!(items(&found, "annotations").is_empty() && items(&found, "passages").is_empty());
+}
+
+async fn cjk_notes_are_found_by_short_and_long_words(app: TestApp) {
+    let (book, passage) = app.long_passage().await;
+    let (ann, _) = app.reader("ann").await;
+    for body in [
+        "山路を登りながら、こう考えた。",
+        "知者乐水，仁者乐山。",
+        "ＪＲ山手線の駅",
+    ] {
+        app.post_note(&ann, &note_on(&book, &passage, body, json!("public")))
+            .await;
+    }
+    let carl = app.client();
+    let snippets = |found: &Value| {
+        items(found, "annotations")
+            .iter()
+            .map(|n| n["snippet"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    // Two characters (no trigram), three, and more.
+    for (query, expected) in [
+        ("山路", vec!["<mark>山路</mark>を登りながら、こう考えた。"]),
+        (
+            "登りな",
+            vec!["山路を<mark>登りな</mark>がら、こう考えた。"],
+        ),
+        ("仁者", vec!["知者乐水，<mark>仁者</mark>乐山。"]),
+        ("仁者乐山", vec!["知者乐水，<mark>仁者乐山</mark>。"]),
+        // Full-width Latin letters, common in Japanese text, in either case.
+        ("ｊｒ山手", vec!["<mark>ＪＲ山手</mark>線の駅"]),
+    ] {
+        let found = search(&app, &carl, &book, query).await;
+        assert_eq!(snippets(&found), expected, "{query}");
+    }
+    // All three hold 山, none 山水.
+    assert_eq!(
+        items(&search(&app, &carl, &book, "山").await, "annotations").len(),
+        3
+    );
+    assert!(items(&search(&app, &carl, &book, "山水").await, "annotations").is_empty());
+}
+
+async fn edited_notes_are_found_by_their_new_words_only(app: TestApp) {
+    let (book, passage) = app.long_passage().await;
+    let (ann, _) = app.reader("ann").await;
+    let note = app
+        .post_note(
+            &ann,
+            &note_on(&book, &passage, "Война и мир", json!("private")),
+        )
+        .await;
+    let id = note["id"].as_str().unwrap();
+    // Any case, in any script.
+    assert_eq!(
+        bodies(&search(&app, &ann, &book, "ВОЙНА").await),
+        ["Война и мир"]
+    );
+    send(
+        ann.patch(app.url(&format!("/api/annotations/{id}")))
+            .json(&json!({"body": "Преступление и наказание", "tags": ["Достоевский"]})),
+    )
+    .await;
+    for old in ["ВОЙНА", "война", "мир"] {
+        let found = search(&app, &ann, &book, old).await;
+        assert!(items(&found, "annotations").is_empty(), "{old}: {found}");
+    }
+    for new in ["НАКАЗАНИЕ", "ступл", "и н", "достоевский"] {
+        let found = search(&app, &ann, &book, new).await;
+        assert_eq!(bodies(&found), ["Преступление и наказание"], "{new}");
+    }
+    // A second edit, of the tags alone, takes the old tag out of the index too.
+    send(
+        ann.patch(app.url(&format!("/api/annotations/{id}")))
+            .json(&json!({"tags": ["Толстой"]})),
+    )
+    .await;
+    assert!(
+        items(
+            &search(&app, &ann, &book, "ДОСТОЕВСКИЙ").await,
+            "annotations"
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        bodies(&search(&app, &ann, &book, "ТОЛСТОЙ").await),
+        ["Преступление и наказание"]
+    );
+}
+
+async fn deleted_notes_are_not_found(app: TestApp) {
+    let (book, passage) = app.long_passage().await;
+    let (ann, _) = app.reader("ann").await;
+    let (bob, _) = app.reader("bob").await;
+    let mut ids = Vec::new();
+    for body in ["Ζωή alone", "Ζωή answered"] {
+        let note = app
+            .post_note(&ann, &note_on(&book, &passage, body, json!("public")))
+            .await;
+        ids.push(note["id"].as_str().unwrap().to_owned());
+    }
+    // The second note keeps a reply, so that deleting it leaves a tombstone.
+    app.post_note(
+        &bob,
+        &json!({"book_id": book, "reply_to": ids[1], "body": "a reply", "audience": "public"}),
+    )
+    .await;
+    assert_eq!(
+        bodies(&search(&app, &bob, &book, "ΖΩΉ").await),
+        ["Ζωή alone", "Ζωή answered"]
+    );
+    // The quote (of passage characters 5 to 15, which the reply shares) is found too.
+    let quote: String = passage["text"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .skip(6)
+        .take(6)
+        .collect();
+    assert_eq!(
+        bodies(&search(&app, &bob, &book, &quote).await),
+        ["a reply", "Ζωή alone", "Ζωή answered"]
+    );
+    for id in &ids {
+        let response = ann
+            .delete(app.url(&format!("/api/annotations/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+    // Neither the note gone nor the tombstone, which keeps its quote but no words, is found.
+    for query in ["ζωή", "alone", "answered"] {
+        let found = search(&app, &bob, &book, query).await;
+        assert!(items(&found, "annotations").is_empty(), "{query}: {found}");
+    }
+    assert_eq!(
+        bodies(&search(&app, &bob, &book, &quote).await),
+        ["a reply"]
+    );
 }

@@ -16,14 +16,11 @@ use super::pagination::{self, Page, decode_cursor, page};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::annotations::{AnnotationRow, ListFilter, Order, cursor_of};
-use crate::store::search::{MATCH_END, MATCH_START, search_terms};
+use crate::store::search::{MATCH_END, MATCH_START, search_terms, snippet};
 
 const MAX_QUERY_CHARS: usize = 200;
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
-/// Characters of a note kept before its first match, and after it, in a snippet.
-const CONTEXT_BEFORE: usize = 60;
-const CONTEXT_AFTER: usize = 140;
 
 /// Routes under `/api/books`.
 pub fn book_router() -> Router<AppState> {
@@ -78,6 +75,11 @@ async fn search(
         return Err(ApiError::bad_request(format!(
             "q must be 1 to {MAX_QUERY_CHARS} characters"
         )));
+    }
+    // No text holds one (PostgreSQL refuses it in text), and neither SQLite's LIKE nor FTS5
+    // would read past it: `%\0%` would match every note, an FTS5 string would be cut short.
+    if q.contains('\0') {
+        return Err(ApiError::bad_request("q must not contain a NUL character"));
     }
     let margin = asked_margin(query.margin.as_deref(), viewer.as_ref())?;
     let limit = pagination::limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -142,7 +144,7 @@ fn note_snippet(row: &AnnotationRow, q: &str) -> Option<String> {
         .or_else(|| highlight(&row.tags().join(", "), q))
 }
 
-/// HTML of an engine's snippet: text escaped, match markers turned into `<mark>` tags. A
+/// HTML of a raw snippet: text escaped, match markers turned into `<mark>` tags. A
 /// marker out of turn is dropped, so the tags always pair up.
 fn marked_html(raw: &str) -> String {
     let mut html = String::with_capacity(raw.len() + 32);
@@ -178,67 +180,10 @@ fn push_escaped(html: &mut String, c: char) {
     }
 }
 
-/// Escaped `text` around the first case-insensitive occurrence of `needle`, every occurrence
-/// in that window marked; None when it does not occur.
+/// Escaped `text` around its first occurrence of `needle` (ignoring case and diacritics),
+/// every occurrence in that window marked; None when it does not occur.
 fn highlight(text: &str, needle: &str) -> Option<String> {
-    let needle: Vec<char> = needle.chars().flat_map(char::to_lowercase).collect();
-    if needle.is_empty() {
-        return None;
-    }
-    let chars: Vec<char> = text.chars().collect();
-    // Matches as (start, end) char ranges of `text`, compared a lowercased char at a time.
-    let mut matches = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let (mut j, mut k) = (i, 0);
-        while k < needle.len() && j < chars.len() {
-            let lower: Vec<char> = chars[j].to_lowercase().collect();
-            if !needle[k..].starts_with(&lower) {
-                break;
-            }
-            k += lower.len();
-            j += 1;
-        }
-        if k == needle.len() {
-            matches.push((i, j));
-            i = j;
-        } else {
-            i += 1;
-        }
-    }
-    let &(first_start, first_end) = matches.first()?;
-    let from = first_start.saturating_sub(CONTEXT_BEFORE);
-    let to = (first_end + CONTEXT_AFTER).min(chars.len());
-    let mut html = String::new();
-    if from > 0 {
-        html.push('…');
-    }
-    let mut inside = matches
-        .iter()
-        .filter(|&&(start, end)| start >= from && end <= to)
-        .peekable();
-    let mut open_until = None;
-    for (index, &c) in chars.iter().enumerate().take(to).skip(from) {
-        if open_until == Some(index) {
-            html.push_str("</mark>");
-            open_until = None;
-        }
-        if let Some(&&(start, end)) = inside.peek() {
-            if start == index {
-                html.push_str("<mark>");
-                open_until = Some(end);
-                inside.next();
-            }
-        }
-        push_escaped(&mut html, c);
-    }
-    if open_until.is_some() {
-        html.push_str("</mark>");
-    }
-    if to < chars.len() {
-        html.push('…');
-    }
-    Some(html)
+    snippet(text, &[needle]).map(|raw| marked_html(&raw))
 }
 
 #[cfg(test)]

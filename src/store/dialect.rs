@@ -4,15 +4,18 @@
 
 use std::fmt::Debug;
 
-use uuid::Uuid;
-
 use super::Sql;
-use super::search::{MATCH_END, MATCH_START};
+use super::search::contains_pattern;
 
 pub trait Dialect: Send + Sync + Debug {
-    /// Passages of `book` holding every term, in reading order after the `(chapter, ordinal)`
-    /// cursor, as rows of `id, chapter, ordinal, snippet`.
-    fn passage_search(&self, book: Uuid, terms: &[String], after: (i64, i64), limit: i64) -> Sql;
+    /// How a search finds passages `p` holding every one of `terms` (each
+    /// [indexable](super::search::indexable)), case-insensitively, by the trigram index.
+    fn passages_matching(&self, sql: &mut Sql, terms: &[&str]) -> Found;
+
+    /// How a search finds notes `s` of book `book` (a placeholder) whose body, quote or one
+    /// of whose tags holds `text` ([indexable](super::search::indexable)), case-insensitively,
+    /// by the trigram indexes. Tombstones may be among them: the caller leaves them out.
+    fn notes_matching(&self, sql: &mut Sql, book: &str, text: &str) -> Found;
 
     /// A query returning the rows of `select`, whose columns are `fields`, as one JSON array
     /// text, where decoding that is cheaper than decoding rows; `None` to fetch the rows.
@@ -23,33 +26,53 @@ pub trait Dialect: Send + Sync + Debug {
     fn refresh_statistics(&self) -> Option<&'static str>;
 }
 
+/// Rows a search finds: the `FROM` clause naming them (with their usual alias), and the
+/// condition they meet.
+pub struct Found {
+    pub from: String,
+    pub condition: String,
+}
+
 #[derive(Debug)]
 pub struct Sqlite;
 
 #[derive(Debug)]
 pub struct Postgres;
 
+/// `text` as an FTS5 string, which the trigram tokenizer matches as a substring; inside one,
+/// only `"` means anything, and doubled it is itself.
+fn fts_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 impl Dialect for Sqlite {
-    fn passage_search(&self, book: Uuid, terms: &[String], after: (i64, i64), limit: i64) -> Sql {
-        // Each term as an FTS5 string: adjacent strings must all match.
-        let fts_query = terms
+    fn passages_matching(&self, sql: &mut Sql, terms: &[&str]) -> Found {
+        // Adjacent strings must all match. The index goes first (CROSS JOIN keeps that
+        // order): without ANALYZE's statistics SQLite would rather walk every passage of the
+        // book and look each up in the list of matches.
+        let query = terms
             .iter()
-            .map(|term| format!("\"{term}\""))
+            .map(|term| fts_string(term))
             .collect::<Vec<_>>()
             .join(" ");
-        Sql::new(
-            "SELECT p.id, p.chapter, p.ordinal,
-                 snippet(passages_fts, 0, char(1), char(2), '…', 32) AS snippet
-             FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid
-             WHERE passages_fts MATCH $1 AND p.book_id = $2
-               AND (p.chapter > $3 OR (p.chapter = $3 AND p.ordinal > $4))
-             ORDER BY p.chapter, p.ordinal LIMIT $5",
-        )
-        .bind(fts_query)
-        .bind(book)
-        .bind(after.0)
-        .bind(after.1)
-        .bind(limit)
+        Found {
+            from: "passages_fts pf CROSS JOIN passages p ON p.rowid = pf.rowid".to_owned(),
+            condition: format!("pf.passages_fts MATCH {}", sql.arg(query)),
+        }
+    }
+
+    fn notes_matching(&self, sql: &mut Sql, _book: &str, text: &str) -> Found {
+        // annotations_fts holds the tags one a line (migration 0010): a text with a newline
+        // is looked for in bodies and quotes only, so that it cannot match across two tags.
+        let query = match text.contains('\n') {
+            true => format!("{{body quote}} : {}", fts_string(text)),
+            false => fts_string(text),
+        };
+        // The index first, as for passages: an empty search then reads no note at all.
+        Found {
+            from: "annotations_fts nf CROSS JOIN annotations s ON s.rowid = nf.rowid".to_owned(),
+            condition: format!("nf.annotations_fts MATCH {}", sql.arg(query)),
+        }
     }
 
     fn json_page(&self, select: &str, fields: &str) -> Option<String> {
@@ -70,25 +93,38 @@ impl Dialect for Sqlite {
 }
 
 impl Dialect for Postgres {
-    fn passage_search(&self, book: Uuid, terms: &[String], after: (i64, i64), limit: i64) -> Sql {
-        // plainto_tsquery ANDs the words and has no operators to abuse. The WHERE expression
-        // is the indexed one, so the GIN index serves it.
-        Sql::new(
-            "SELECT p.id, p.chapter, p.ordinal,
-                 ts_headline('simple', p.text, q.query, $6) AS snippet
-             FROM passages p, plainto_tsquery('simple', $1) AS q(query)
-             WHERE p.book_id = $2 AND to_tsvector('simple', p.text) @@ q.query
-               AND (p.chapter > $3 OR (p.chapter = $3 AND p.ordinal > $4))
-             ORDER BY p.chapter, p.ordinal LIMIT $5",
-        )
-        .bind(terms.join(" "))
-        .bind(book)
-        .bind(after.0)
-        .bind(after.1)
-        .bind(limit)
-        .bind(format!(
-            "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=32, MinWords=12"
-        ))
+    fn passages_matching(&self, sql: &mut Sql, terms: &[&str]) -> Found {
+        // gin_trgm_ops serves ILIKE on the column itself (migration 0010); the backslash
+        // that escape_like escapes with is ILIKE's default escape.
+        let condition = terms
+            .iter()
+            .map(|term| format!("p.text ILIKE {}", sql.arg(contains_pattern(term))))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        Found {
+            from: "passages p".to_owned(),
+            condition,
+        }
+    }
+
+    fn notes_matching(&self, sql: &mut Sql, book: &str, text: &str) -> Found {
+        // One field at a time, each by its own index (bodies and quotes by partial indexes
+        // of the notes that are no tombstones, migration 0010): an OR of the three in one
+        // WHERE could not use them, as the tags are in a table of their own.
+        let pattern = sql.arg(contains_pattern(text));
+        Found {
+            from: "annotations s".to_owned(),
+            condition: format!(
+                "s.id IN ( \
+                    SELECT n.id FROM annotations n \
+                    WHERE n.book_id = {book} AND n.deleted = FALSE AND n.body ILIKE {pattern} \
+                  UNION ALL \
+                    SELECT n.id FROM annotations n \
+                    WHERE n.book_id = {book} AND n.deleted = FALSE AND n.exact ILIKE {pattern} \
+                  UNION ALL \
+                    SELECT t.annotation_id FROM annotation_tags t WHERE t.tag ILIKE {pattern})"
+            ),
+        }
     }
 
     fn json_page(&self, _select: &str, _fields: &str) -> Option<String> {

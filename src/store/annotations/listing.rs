@@ -7,13 +7,15 @@ use uuid::Uuid;
 
 use super::access::{NoteSet, ResolvedMargin};
 use super::types::{AnnotationRow, ListFilter, Order, ReaderMargin, Scope};
+use crate::store::dialect::Dialect;
 use crate::store::preferences::{Margin, stored_preference};
+use crate::store::search::{contains_pattern, indexable};
 use crate::store::users::User;
 use crate::store::visibility::{
     ReadError, annotation_readable, annotation_rule, annotation_visible, margin_filter, own_note,
     reading_first_filter, thread_open_below, tombstone_stands, viewer_binds,
 };
-use crate::store::{Sql, Store, escape_like};
+use crate::store::{Sql, Store};
 
 /// The cursor of a row under `order`.
 pub fn cursor_of(row: &AnnotationRow, order: Order) -> Vec<serde_json::Value> {
@@ -97,7 +99,7 @@ impl Store {
         scope: Scope,
     ) -> sqlx::Result<Vec<AnnotationRow>> {
         let resolved = self.resolve(viewer, book, scope).await?;
-        let Some(mut sql) = listing_sql(viewer, book, filter, &resolved) else {
+        let Some(mut sql) = listing_sql(self.dialect, viewer, book, filter, &resolved) else {
             return Ok(Vec::new());
         };
         match self.dialect.json_page(&sql.text, FIELDS) {
@@ -185,7 +187,13 @@ impl Store {
             limit: 51,
             ..ListFilter::default()
         };
-        let listing = listing_sql(viewer, book, &filter, &Resolved::Margin(resolved.clone()));
+        let listing = listing_sql(
+            self.dialect,
+            viewer,
+            book,
+            &filter,
+            &Resolved::Margin(resolved.clone()),
+        );
         let counts = counts_sql(viewer, book, Some(chapter), &resolved);
         Ok(listing.into_iter().chain(counts).collect())
     }
@@ -247,6 +255,7 @@ impl Store {
 /// The query of a page of `filter` in `resolved`; `None` when the margin draws from no set
 /// of notes (an anonymous visitor's margin of groups).
 fn listing_sql(
+    dialect: &dyn Dialect,
     viewer: Option<&User>,
     book: Uuid,
     filter: &ListFilter,
@@ -286,18 +295,29 @@ fn listing_sql(
     if let Some(motivation) = &filter.motivation {
         conditions.push(format!("s.motivation = {}", sql.arg(motivation.as_str())));
     }
+    let mut from = "annotations s".to_owned();
     if let Some(text) = &filter.text {
-        // The database lowers both sides alike (SQLite's LOWER only folds ASCII, so
-        // lowering the pattern in Rust would miss "Über" when asked for "Über"). Tags are
-        // matched one by one, not in their JSON text, whose brackets, quotes and commas
-        // would match queries like `[`.
-        let pattern = sql.arg(format!("%{}%", escape_like(text)));
-        conditions.push(format!(
-            "s.deleted = FALSE AND (LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
-             OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
-             OR EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id \
-                        AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\'))"
-        ));
+        conditions.push("s.deleted = FALSE".to_owned());
+        if indexable(text) {
+            let found = dialect.notes_matching(&mut sql, &book, text);
+            from = found.from;
+            conditions.push(found.condition);
+        } else {
+            // Too short for a trigram: the notes of this one book, matched one by one.
+            // The database lowers both sides alike (SQLite's LOWER only folds ASCII, so
+            // lowering the pattern in Rust would miss "Über" when asked for "Über"); no
+            // trigram index serves LOWER(…), so PostgreSQL cannot pick one that would
+            // scan itself whole for a pattern it holds no trigram of. Tags are matched
+            // one by one, not in their JSON text, whose brackets, quotes and commas would
+            // match queries like `[`.
+            let pattern = sql.arg(contains_pattern(text));
+            conditions.push(format!(
+                "(LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
+                 OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
+                 OR EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id \
+                            AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\'))"
+            ));
+        }
     }
     if let Some(id) = filter.id {
         conditions.push(format!("s.id = {}", sql.arg(id.to_string())));
@@ -336,7 +356,7 @@ fn listing_sql(
     };
     sql.text = match sets {
         None => format!(
-            "SELECT {columns} FROM annotations s WHERE {conditions} ORDER BY {order} LIMIT {limit}"
+            "SELECT {columns} FROM {from} WHERE {conditions} ORDER BY {order} LIMIT {limit}"
         ),
         Some((sets, _)) if sets.is_empty() => return None,
         Some((sets, opened_only)) => {
