@@ -329,10 +329,7 @@ fn listing_sql(
             sql.arg(me)
         ));
     }
-    let order = match filter.order {
-        Order::Newest => "s.created_at DESC, s.id DESC",
-        Order::Reading => "s.chapter, s.ordinal, s.start_pos, s.created_at, s.id",
-    };
+    let order = order_by("s", filter.order);
     if let Some(after) = &filter.after {
         conditions.push(after_condition(&mut sql, filter.order, after));
     }
@@ -360,20 +357,28 @@ fn listing_sql(
         ),
         Some((sets, _)) if sets.is_empty() => return None,
         Some((sets, opened_only)) => {
+            let keys = order_keys(filter.order)
+                .iter()
+                .map(|key| format!("s.{key}"))
+                .collect::<Vec<_>>()
+                .join(", ");
             let mut pages = Vec::with_capacity(sets.len());
             for set in &sets {
                 let within = set.restriction(&mut sql, &shown.viewer, &book, opened_only);
                 pages.push(format!(
-                    "SELECT p.id FROM (SELECT s.id FROM annotations s \
+                    "SELECT p.* FROM (SELECT {keys} FROM annotations s \
                      WHERE {within} AND {conditions} ORDER BY {order} LIMIT {limit}) p"
                 ));
             }
             // The sets are disjoint (own notes, each group's, the public ones), so no note
-            // comes twice; the outer loop is the few ids found, each read by its key.
+            // comes twice. The page is chosen among their pages by id and order alone; only
+            // then are its notes read by their key and their columns (the replies' count
+            // among them) computed, for the page's rows and not for every set's.
             format!(
-                "SELECT {columns} FROM ({}) page CROSS JOIN annotations s \
-                 WHERE s.id = page.id ORDER BY {order} LIMIT {limit}",
-                pages.join(" UNION ALL ")
+                "SELECT {columns} FROM (SELECT u.id FROM ({}) u ORDER BY {} LIMIT {limit}) page \
+                 CROSS JOIN annotations s WHERE s.id = page.id ORDER BY {order} LIMIT {limit}",
+                pages.join(" UNION ALL "),
+                order_by("u", filter.order)
             )
         }
     };
@@ -537,6 +542,27 @@ impl Shown {
             ShownScope::Margin(mode, first) => margin_filter(a, &self.viewer, mode, first),
         }
     }
+}
+
+/// The columns a listing is ordered by under `order`, first to last.
+fn order_keys(order: Order) -> &'static [&'static str] {
+    match order {
+        Order::Newest => &["created_at", "id"],
+        Order::Reading => &["chapter", "ordinal", "start_pos", "created_at", "id"],
+    }
+}
+
+/// The `ORDER BY` list of a listing under `order`, on the rows of `alias`.
+fn order_by(alias: &str, order: Order) -> String {
+    let direction = match order {
+        Order::Newest => " DESC",
+        Order::Reading => "",
+    };
+    order_keys(order)
+        .iter()
+        .map(|key| format!("{alias}.{key}{direction}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The keyset condition for the page after `after` under `order`.
