@@ -200,7 +200,8 @@ fn import_reports_each_file_and_fails_when_any_is_refused() {
 }
 
 /// SQLite keeps no statistics of its own: an import leaves the planner figures for what it
-/// stored (the rows of the passages it wrote), not those of the empty tables it began with.
+/// stored (the rows of the passages it wrote), not those of the empty tables it began with,
+/// and no value samples.
 #[tokio::test]
 async fn an_import_leaves_statistics_for_what_it_stored() {
     let dir = tempfile::tempdir().unwrap();
@@ -228,6 +229,12 @@ async fn an_import_leaves_statistics_for_what_it_stored() {
     let counted: i64 = stat.split(' ').next().unwrap().parse().unwrap();
     assert!(passages > 100, "{passages}");
     assert_eq!(counted, passages, "{stat}");
+    // No samples: with them SQLite compiles a statement again whenever a value is bound.
+    let samples: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_stat4")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(samples, 0);
 }
 
 /// An EPUB whose manifest lists an image the archive lacks (imported, with a warning).

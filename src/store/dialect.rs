@@ -21,9 +21,9 @@ pub trait Dialect: Send + Sync + Debug {
     /// text, where decoding that is cheaper than decoding rows; `None` to fetch the rows.
     fn json_page(&self, select: &str, fields: &str) -> Option<String>;
 
-    /// A statement that brings the planner's statistics up to date, where the database does
-    /// not keep them itself; `None` where it does.
-    fn refresh_statistics(&self) -> Option<&'static str>;
+    /// The statements, run in one transaction, that bring the planner's statistics up to
+    /// date where the database does not keep them itself; none where it does.
+    fn refresh_statistics(&self) -> &'static [&'static str];
 }
 
 /// Rows a search finds: the `FROM` clause naming them (with their usual alias), and the
@@ -83,12 +83,24 @@ impl Dialect for Sqlite {
         ))
     }
 
-    fn refresh_statistics(&self) -> Option<&'static str> {
+    fn refresh_statistics(&self) -> &'static [&'static str] {
         // SQLite never analyzes on its own, and without statistics it picks indexes by their
         // shape alone: a count over a chapter walked the whole book's index. 0x10002 analyzes
         // every table that has none yet or whose size changed much since, each within the
         // pragma's own row limit, so it stays quick on a large database (sqlite.org/pragma).
-        Some("PRAGMA optimize=0x10002")
+        //
+        // Only the per-index figures are kept (sqlite_stat1). The driver's SQLite samples
+        // values too (sqlite_stat4), and with samples a prepared statement is compiled again
+        // every time a value is bound to a column they describe: every query paid its whole
+        // preparation each time it ran, 0.7 to 1.6 ms for a margin's (BENCHMARKS.md). The
+        // tiny ANALYZE makes sure the sample table exists before it is emptied; the last
+        // statement has this connection read the statistics again.
+        &[
+            "PRAGMA optimize=0x10002",
+            "ANALYZE _sqlx_migrations",
+            "DELETE FROM sqlite_stat4",
+            "ANALYZE sqlite_schema",
+        ]
     }
 }
 
@@ -133,8 +145,8 @@ impl Dialect for Postgres {
         None
     }
 
-    fn refresh_statistics(&self) -> Option<&'static str> {
+    fn refresh_statistics(&self) -> &'static [&'static str] {
         // Autovacuum analyzes each table as it changes.
-        None
+        &[]
     }
 }

@@ -125,10 +125,15 @@ impl Store {
     /// Brings the query planner's statistics up to date where the database does not do it
     /// itself; run after migrating, after an import and hourly while serving.
     pub async fn refresh_statistics(&self) -> sqlx::Result<()> {
-        if let Some(statement) = self.dialect.refresh_statistics() {
-            self.db.execute(Sql::new(statement)).await?;
+        let statements = self.dialect.refresh_statistics();
+        if statements.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let mut tx = self.db.begin().await?;
+        for statement in statements {
+            tx.execute(Sql::new(*statement)).await?;
+        }
+        tx.commit().await
     }
 
     /// Answers whether the database responds.
