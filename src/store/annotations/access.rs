@@ -66,31 +66,47 @@ impl NoteSet {
         sets
     }
 
-    /// Row `s` belongs to this set. `viewer` and `book` are placeholders; with
-    /// `opened_only`, others' notes are read only on passages the viewer has opened (by a
-    /// note of their own or a reveal), as "my reading first" shows them.
-    pub fn restriction(
-        &self,
-        sql: &mut Sql,
-        viewer: &str,
-        book: &str,
-        opened_only: bool,
-    ) -> String {
+    /// The rows `s` of this set. `viewer` and `book` are placeholders; with `opened_only`,
+    /// others' notes are read only on the passages the viewer has opened (by a note of their
+    /// own or a reveal), as "my reading first" shows them.
+    pub fn rows(&self, sql: &mut Sql, viewer: &str, book: &str, opened_only: bool) -> Within {
         // Tombstones have no author: they are others' notes to everyone.
         let others = format!("(s.author_id IS NULL OR s.author_id <> {viewer})");
-        let opened = if opened_only {
-            format!(" AND s.passage_id IN ({})", opened_passages(viewer, book))
-        } else {
-            String::new()
-        };
-        match self {
-            NoteSet::Own => format!("s.author_id = {viewer}"),
+        let condition = match self {
+            NoteSet::Own => return Within::table(format!("s.author_id = {viewer}")),
             NoteSet::Group(group) => format!(
-                "s.group_id = {} AND s.audience = 'group' AND {others}{opened}",
+                "s.group_id = {} AND s.audience = 'group' AND {others}",
                 sql.arg(group.as_str())
             ),
             // The literal matches the partial index's condition, which a placeholder would not.
-            NoteSet::Public => format!("s.audience = 'public' AND {others}{opened}"),
+            NoteSet::Public => format!("s.audience = 'public' AND {others}"),
+        };
+        if !opened_only {
+            return Within::table(condition);
+        }
+        // The opened passages first (CROSS JOIN keeps that order on SQLite), each read by
+        // the passage index: the notes waiting on the others are never read.
+        Within {
+            from: format!(
+                "({}) op CROSS JOIN annotations s",
+                opened_passages(viewer, book)
+            ),
+            condition: format!("s.passage_id = op.passage_id AND {condition}"),
+        }
+    }
+}
+
+/// Where a set's rows `s` come from, and the condition that picks them.
+pub(super) struct Within {
+    pub from: String,
+    pub condition: String,
+}
+
+impl Within {
+    fn table(condition: String) -> Self {
+        Within {
+            from: "annotations s".to_owned(),
+            condition,
         }
     }
 }

@@ -364,10 +364,11 @@ fn listing_sql(
                 .join(", ");
             let mut pages = Vec::with_capacity(sets.len());
             for set in &sets {
-                let within = set.restriction(&mut sql, &shown.viewer, &book, opened_only);
+                let within = set.rows(&mut sql, &shown.viewer, &book, opened_only);
                 pages.push(format!(
-                    "SELECT p.* FROM (SELECT {keys} FROM annotations s \
-                     WHERE {within} AND {conditions} ORDER BY {order} LIMIT {limit}) p"
+                    "SELECT p.* FROM (SELECT {keys} FROM {} WHERE {} AND {conditions} \
+                     ORDER BY {order} LIMIT {limit}) p",
+                    within.from, within.condition
                 ));
             }
             // The sets are disjoint (own notes, each group's, the public ones), so no note
@@ -418,10 +419,10 @@ fn counts_sql(
     let mut notes = Vec::with_capacity(sets.len());
     for set in &sets {
         let own = u8::from(*set == NoteSet::Own);
-        let within = set.restriction(&mut sql, &shown.viewer, &book, false);
+        let within = set.rows(&mut sql, &shown.viewer, &book, false);
         notes.push(format!(
-            "SELECT s.passage_id, {own} AS own FROM annotations s \
-             WHERE {within} AND {scope} AND {condition}"
+            "SELECT s.passage_id, {own} AS own FROM {} WHERE {} AND {scope} AND {condition}",
+            within.from, within.condition
         ));
     }
     sql.text = format!(
