@@ -6,6 +6,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 
 both_databases!(
+    a_word_in_many_notes_of_the_library_is_found_along_the_book,
     passages_are_found_by_word_and_marked,
     only_visible_annotations_are_found,
     hostile_queries_are_plain_words,
@@ -445,4 +446,51 @@ async fn deleted_notes_are_not_found(app: TestApp) {
         bodies(&search(&app, &bob, &book, &quote).await),
         ["a reply"]
     );
+}
+
+/// A word in more notes of the library than a search reads through the index (1,000 on
+/// SQLite, where it then walks the book): the book's notes holding it are found all the same,
+/// through the same rule, and none of another book's.
+async fn a_word_in_many_notes_of_the_library_is_found_along_the_book(app: TestApp) {
+    let (book, passage) = app.long_passage().await;
+    let (other_book, other_passages) = app.book_with_passages("trees.epub").await;
+    let other_passage = other_passages.into_iter().find(is_long).unwrap();
+    let (ann, _) = app.reader("ann").await;
+    let (carl, _) = app.reader("carl").await;
+    for chunk in (0..1_100).collect::<Vec<_>>().chunks(50) {
+        futures::future::join_all(chunk.iter().map(|i| {
+            let note = note_on(
+                &other_book,
+                &other_passage,
+                &format!("zebra elsewhere {i}"),
+                json!("public"),
+            );
+            let ann = &ann;
+            let app = &app;
+            async move { app.post_note(ann, &note).await }
+        }))
+        .await;
+    }
+    for (body, audience) in [
+        ("a ZEBRA in public", json!("public")),
+        ("my own zebra", json!("private")),
+        ("no stripes here", json!("public")),
+    ] {
+        app.post_note(&ann, &note_on(&book, &passage, body, audience))
+            .await;
+    }
+    assert_eq!(
+        bodies(&search(&app, &ann, &book, "zebra").await),
+        ["a ZEBRA in public", "my own zebra"]
+    );
+    assert_eq!(
+        bodies(&search(&app, &carl, &book, "Zebra").await),
+        ["a ZEBRA in public"]
+    );
+    assert_eq!(
+        bodies(&search(&app, &app.client(), &book, "zebra").await),
+        ["a ZEBRA in public"]
+    );
+    let elsewhere = search(&app, &carl, &other_book, "zebra").await;
+    assert_eq!(items(&elsewhere, "annotations").len(), 20, "{elsewhere}");
 }

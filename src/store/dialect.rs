@@ -17,6 +17,11 @@ pub trait Dialect: Send + Sync + Debug {
     /// by the trigram indexes. Tombstones may be among them: the caller leaves them out.
     fn notes_matching(&self, sql: &mut Sql, book: &str, text: &str) -> Found;
 
+    /// A query counting, up to `limit`, the rows of the whole library (of every book) that
+    /// the trigram index finds for `terms` in `searched`, where the planner cannot weigh
+    /// that against a walk of the book itself; `None` where it can.
+    fn library_matches(&self, searched: Searched, terms: &[&str], limit: i64) -> Option<Sql>;
+
     /// A query returning the rows of `select`, whose columns are `fields`, as one JSON array
     /// text, where decoding that is cheaper than decoding rows; `None` to fetch the rows.
     fn json_page(&self, select: &str, fields: &str) -> Option<String>;
@@ -24,6 +29,14 @@ pub trait Dialect: Send + Sync + Debug {
     /// The statements, run in one transaction, that bring the planner's statistics up to
     /// date where the database does not keep them itself; none where it does.
     fn refresh_statistics(&self) -> &'static [&'static str];
+}
+
+/// What a search looks in.
+#[derive(Debug, Clone, Copy)]
+pub enum Searched {
+    Passages,
+    /// Notes, for one text ([`Dialect::notes_matching`]).
+    Notes,
 }
 
 /// Rows a search finds: the `FROM` clause naming them (with their usual alias), and the
@@ -45,34 +58,59 @@ fn fts_string(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// The FTS5 query for passages holding every one of `terms`: adjacent strings must all match.
+fn passages_query(terms: &[&str]) -> String {
+    terms
+        .iter()
+        .map(|term| fts_string(term))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The FTS5 query for notes holding `text`. annotations_fts holds the tags one a line
+/// (migration 0010): a text with a newline is looked for in bodies and quotes only, so that
+/// it cannot match across two tags.
+fn notes_query(text: &str) -> String {
+    match text.contains('\n') {
+        true => format!("{{body quote}} : {}", fts_string(text)),
+        false => fts_string(text),
+    }
+}
+
 impl Dialect for Sqlite {
     fn passages_matching(&self, sql: &mut Sql, terms: &[&str]) -> Found {
-        // Adjacent strings must all match. The index goes first (CROSS JOIN keeps that
-        // order): without ANALYZE's statistics SQLite would rather walk every passage of the
-        // book and look each up in the list of matches.
-        let query = terms
-            .iter()
-            .map(|term| fts_string(term))
-            .collect::<Vec<_>>()
-            .join(" ");
+        // The index goes first (CROSS JOIN keeps that order): without ANALYZE's statistics
+        // SQLite would rather walk every passage of the book and look each up in the list of
+        // matches.
         Found {
             from: "passages_fts pf CROSS JOIN passages p ON p.rowid = pf.rowid".to_owned(),
-            condition: format!("pf.passages_fts MATCH {}", sql.arg(query)),
+            condition: format!("pf.passages_fts MATCH {}", sql.arg(passages_query(terms))),
         }
     }
 
     fn notes_matching(&self, sql: &mut Sql, _book: &str, text: &str) -> Found {
-        // annotations_fts holds the tags one a line (migration 0010): a text with a newline
-        // is looked for in bodies and quotes only, so that it cannot match across two tags.
-        let query = match text.contains('\n') {
-            true => format!("{{body quote}} : {}", fts_string(text)),
-            false => fts_string(text),
-        };
         // The index first, as for passages: an empty search then reads no note at all.
         Found {
             from: "annotations_fts nf CROSS JOIN annotations s ON s.rowid = nf.rowid".to_owned(),
-            condition: format!("nf.annotations_fts MATCH {}", sql.arg(query)),
+            condition: format!("nf.annotations_fts MATCH {}", sql.arg(notes_query(text))),
         }
+    }
+
+    fn library_matches(&self, searched: Searched, terms: &[&str], limit: i64) -> Option<Sql> {
+        // The index yields its matches in rowid order, one book's among every other's: a
+        // word in most notes of the library would be matched and checked everywhere before
+        // a page of this book is chosen. Counting stops at `limit`.
+        let (table, query) = match searched {
+            Searched::Passages => ("passages_fts", passages_query(terms)),
+            Searched::Notes => ("annotations_fts", notes_query(&terms.concat())),
+        };
+        Some(
+            Sql::new(format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH $1 LIMIT $2) m"
+            ))
+            .bind(query)
+            .bind(limit),
+        )
     }
 
     fn json_page(&self, select: &str, fields: &str) -> Option<String> {
@@ -137,6 +175,11 @@ impl Dialect for Postgres {
                     SELECT t.annotation_id FROM annotation_tags t WHERE t.tag ILIKE {pattern})"
             ),
         }
+    }
+
+    fn library_matches(&self, _: Searched, _: &[&str], _: i64) -> Option<Sql> {
+        // The planner weighs the trigram index against the book's own indexes.
+        None
     }
 
     fn json_page(&self, _select: &str, _fields: &str) -> Option<String> {

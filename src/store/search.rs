@@ -13,6 +13,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use uuid::Uuid;
 
+use super::dialect::Searched;
 use super::users::User;
 use super::visibility::ReadError;
 use super::{Sql, Store, escape_like};
@@ -25,6 +26,10 @@ pub const MATCH_END: char = '\u{2}';
 
 /// Words searched for at most, to bound the cost of one query.
 const MAX_TERMS: usize = 16;
+
+/// Matches in the whole library from which a search walks the book instead of the index's
+/// matches (on a database whose planner cannot weigh the two; [`Store::reaches_by_index`]).
+const MANY_MATCHES: i64 = 1_000;
 
 /// Characters of text kept before the first match of a snippet, and after it.
 const CONTEXT_BEFORE: usize = 60;
@@ -92,6 +97,12 @@ impl Store {
             .iter()
             .map(String::as_str)
             .partition(|term| indexable(term));
+        let by_index =
+            !indexed.is_empty() && self.reaches_by_index(Searched::Passages, &indexed).await?;
+        let (indexed, short) = match by_index {
+            true => (indexed, short),
+            false => (Vec::new(), terms.iter().map(String::as_str).collect()),
+        };
         let mut sql = Sql::default();
         let (from, mut conditions) = match indexed.is_empty() {
             true => ("passages p".to_owned(), Vec::new()),
@@ -101,8 +112,9 @@ impl Store {
             }
         };
         conditions.push(format!("p.book_id = {}", sql.arg(book.to_string())));
-        // LOWER on both sides, as no index serves: PostgreSQL's trigram index serves ILIKE,
-        // and would scan all of itself for a term it holds no trigram of.
+        // The book's passages in reading order, until a page: LOWER on both sides, as no
+        // index serves (PostgreSQL's trigram index serves ILIKE, and would scan all of itself
+        // for a term it holds no trigram of).
         for term in &short {
             conditions.push(format!(
                 "LOWER(p.text) LIKE LOWER({}) ESCAPE '\\'",
@@ -131,6 +143,21 @@ impl Store {
                 ordinal,
             })
             .collect())
+    }
+
+    /// Whether a search for `terms` in `searched` goes by the trigram index's matches rather
+    /// than along the book. The index wins unless the words are in so many rows of the whole
+    /// library that a walk of the book, in the listing's order and stopping at a page, reads
+    /// fewer; a database whose planner weighs that itself always asks the index.
+    pub(super) async fn reaches_by_index(
+        &self,
+        searched: Searched,
+        terms: &[&str],
+    ) -> sqlx::Result<bool> {
+        match self.dialect.library_matches(searched, terms, MANY_MATCHES) {
+            Some(count) => Ok(self.db.scalar::<i64>(count).await? < MANY_MATCHES),
+            None => Ok(true),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Where a margin's notes are read from. The notes a reader may see on a chapter are the union
 //! of a few narrow sets: their own, each of their groups', and the public ones. Each set is a
-//! range of one index on the chapter in newest-first order (migration 0009), so a listing or a
-//! count reads the sets the reader's margin draws from and never the notes it cannot show.
+//! range of one index on the chapter in newest-first order (the public ones in reading order
+//! too; migration 0009), so a listing or a count reads the sets the reader's margin draws from
+//! and never the notes it cannot show.
 //!
 //! The sets only choose which rows are read: every row still passes the whole rule and the
 //! margin of [`crate::store::visibility`], so what is shown is decided there alone.
@@ -24,7 +25,8 @@ pub(super) struct ResolvedMargin {
 }
 
 impl ResolvedMargin {
-    /// The margin's mode as an SQL literal, for the rule's margin filter.
+    /// The margin's mode as an SQL literal, for the rule's margin filter: the planner folds
+    /// the conditions a literal decides, which it cannot do for a placeholder's value.
     pub fn mode_sql(&self) -> String {
         format!("'{}'", self.margin.margin.as_str())
     }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::access::{NoteSet, ResolvedMargin};
 use super::types::{AnnotationRow, ListFilter, Order, ReaderMargin, Scope};
-use crate::store::dialect::Dialect;
+use crate::store::dialect::{Dialect, Searched};
 use crate::store::preferences::{Margin, stored_preference};
 use crate::store::search::{contains_pattern, indexable};
 use crate::store::users::User;
@@ -99,7 +99,15 @@ impl Store {
         scope: Scope,
     ) -> sqlx::Result<Vec<AnnotationRow>> {
         let resolved = self.resolve(viewer, book, scope).await?;
-        let Some(mut sql) = listing_sql(self.dialect, viewer, book, filter, &resolved) else {
+        let text_by_index = match filter.text.as_deref() {
+            Some(text) if indexable(text) => {
+                self.reaches_by_index(Searched::Notes, &[text]).await?
+            }
+            _ => false,
+        };
+        let Some(mut sql) =
+            listing_sql(self.dialect, viewer, book, filter, &resolved, text_by_index)
+        else {
             return Ok(Vec::new());
         };
         match self.dialect.json_page(&sql.text, FIELDS) {
@@ -193,6 +201,7 @@ impl Store {
             book,
             &filter,
             &Resolved::Margin(resolved.clone()),
+            false,
         );
         let counts = counts_sql(viewer, book, Some(chapter), &resolved);
         Ok(listing.into_iter().chain(counts).collect())
@@ -253,13 +262,15 @@ impl Store {
 }
 
 /// The query of a page of `filter` in `resolved`; `None` when the margin draws from no set
-/// of notes (an anonymous visitor's margin of groups).
+/// of notes (an anonymous visitor's margin of groups). `text_by_index`: the text searched
+/// for is found by the trigram index, else along the book ([`Store::reaches_by_index`]).
 fn listing_sql(
     dialect: &dyn Dialect,
     viewer: Option<&User>,
     book: Uuid,
     filter: &ListFilter,
     resolved: &Resolved,
+    text_by_index: bool,
 ) -> Option<Sql> {
     let mut sql = Sql::default();
     let book = sql.arg(book.to_string());
@@ -298,12 +309,13 @@ fn listing_sql(
     let mut from = "annotations s".to_owned();
     if let Some(text) = &filter.text {
         conditions.push("s.deleted = FALSE".to_owned());
-        if indexable(text) {
+        if text_by_index {
             let found = dialect.notes_matching(&mut sql, &book, text);
             from = found.from;
             conditions.push(found.condition);
         } else {
-            // Too short for a trigram: the notes of this one book, matched one by one.
+            // Too short for a trigram, or in too many notes of the library: the notes of this
+            // one book in the listing's order, matched one by one until a page.
             // The database lowers both sides alike (SQLite's LOWER only folds ASCII, so
             // lowering the pattern in Rust would miss "Über" when asked for "Über"); no
             // trigram index serves LOWER(…), so PostgreSQL cannot pick one that would
