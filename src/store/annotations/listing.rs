@@ -377,6 +377,15 @@ fn listing_sql(
             let mut pages = Vec::with_capacity(sets.len());
             for set in &sets {
                 let within = set.rows(&mut sql, &shown.viewer, &book, opened_only);
+                // Others' notes on opened passages are few: they are sorted, and the sum
+                // keeps PostgreSQL from walking the chapter's notes in index order instead,
+                // in the hope of meeting an opened passage soon.
+                let order = match (opened_only, set) {
+                    (true, NoteSet::Group(_) | NoteSet::Public) => {
+                        order_by_sorting("s", filter.order)
+                    }
+                    _ => order.clone(),
+                };
                 pages.push(format!(
                     "SELECT p.* FROM (SELECT {keys} FROM {} WHERE {} AND {conditions} \
                      ORDER BY {order} LIMIT {limit}) p",
@@ -576,6 +585,17 @@ fn order_by(alias: &str, order: Order) -> String {
         .map(|key| format!("{alias}.{key}{direction}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// [`order_by`] led by an expression no index is in the order of, so the rows are sorted.
+fn order_by_sorting(alias: &str, order: Order) -> String {
+    let keys = order_by(alias, order);
+    let first = order_keys(order)[0];
+    keys.replacen(
+        &format!("{alias}.{first}"),
+        &format!("{alias}.{first} + 0"),
+        1,
+    )
 }
 
 /// The keyset condition for the page after `after` under `order`.
