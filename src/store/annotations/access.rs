@@ -126,12 +126,15 @@ pub(super) fn opened_passages(viewer: &str, book: &str) -> String {
 
 impl Store {
     /// The margin `viewer` reads `book` with: the mode they asked for, else their stored
-    /// preference; anonymous visitors read with the mode asked for and nothing stored.
+    /// preference; anonymous visitors read with the mode asked for and nothing stored. The
+    /// reader's groups are looked up `with_groups` only: a query that does not read the sets
+    /// (one note by id, a search) has no use for them.
     pub(super) async fn resolve_margin(
         &self,
         viewer: Option<&User>,
         book: Uuid,
         asked: ReaderMargin,
+        with_groups: bool,
     ) -> sqlx::Result<ResolvedMargin> {
         let Some(user) = viewer else {
             let margin = Margin {
@@ -148,14 +151,13 @@ impl Store {
             margin: asked.asked.unwrap_or(stored.margin),
             ..stored
         };
-        let groups = match margin.margin {
-            MarginMode::None => Vec::new(),
-            MarginMode::Groups | MarginMode::Everyone => {
-                let sql = "SELECT group_id FROM memberships WHERE user_id = $1 ORDER BY group_id";
-                self.db
-                    .scalars(Sql::new(sql).bind(user.id.to_string()))
-                    .await?
-            }
+        let groups = if with_groups && margin.margin != MarginMode::None {
+            let sql = "SELECT group_id FROM memberships WHERE user_id = $1 ORDER BY group_id";
+            self.db
+                .scalars(Sql::new(sql).bind(user.id.to_string()))
+                .await?
+        } else {
+            Vec::new()
         };
         Ok(ResolvedMargin { margin, groups })
     }

@@ -98,7 +98,9 @@ impl Store {
         filter: &ListFilter,
         scope: Scope,
     ) -> sqlx::Result<Vec<AnnotationRow>> {
-        let resolved = self.resolve(viewer, book, scope).await?;
+        let resolved = self
+            .resolve(viewer, book, scope, reads_sets(filter))
+            .await?;
         let text_by_index = match filter.text.as_deref() {
             Some(text) if indexable(text) => {
                 self.reaches_by_index(Searched::Notes, &[text]).await?
@@ -120,19 +122,22 @@ impl Store {
         }
     }
 
-    /// `scope` with the margin it names resolved: the reader's stored choice, their groups.
+    /// `scope` with the margin it names resolved: the reader's stored choice, and their
+    /// groups `with_groups` ([`Store::resolve_margin`]).
     async fn resolve(
         &self,
         viewer: Option<&User>,
         book: Uuid,
         scope: Scope,
+        with_groups: bool,
     ) -> sqlx::Result<Resolved> {
         Ok(match scope {
             Scope::Rule => Resolved::Rule,
             Scope::Read => Resolved::Read,
-            Scope::Margin(asked) => {
-                Resolved::Margin(self.resolve_margin(viewer, book, asked).await?)
-            }
+            Scope::Margin(asked) => Resolved::Margin(
+                self.resolve_margin(viewer, book, asked, with_groups)
+                    .await?,
+            ),
         })
     }
 
@@ -146,7 +151,7 @@ impl Store {
         chapter: Option<i64>,
         margin: ReaderMargin,
     ) -> Result<Vec<(String, i64, i64)>, ReadError> {
-        let resolved = self.resolve_margin(viewer, book, margin).await?;
+        let resolved = self.resolve_margin(viewer, book, margin, true).await?;
         let counts: Vec<(String, i64, i64)> = match counts_sql(viewer, book, chapter, &resolved) {
             Some(sql) => self.db.fetch_all(sql).await?,
             None => Vec::new(),
@@ -189,7 +194,7 @@ impl Store {
         chapter: i64,
         margin: ReaderMargin,
     ) -> sqlx::Result<Vec<Sql>> {
-        let resolved = self.resolve_margin(viewer, book, margin).await?;
+        let resolved = self.resolve_margin(viewer, book, margin, true).await?;
         let filter = ListFilter {
             chapter: Some(chapter),
             limit: 51,
@@ -355,10 +360,9 @@ fn listing_sql(
          (SELECT COUNT(*) FROM annotations r WHERE r.reply_to = s.id AND {replies}) AS replies"
     );
     // A margin's page is read from the sets its margin draws from, each set's first page
-    // in the listing's order, and the best of those. One note by id, and a search, have
-    // narrower paths of their own.
+    // in the listing's order, and the best of those.
     let sets = match resolved {
-        Resolved::Margin(margin) if filter.id.is_none() && filter.text.is_none() => {
+        Resolved::Margin(margin) if reads_sets(filter) => {
             Some((NoteSet::of(viewer, margin), margin.margin.my_reading_first))
         }
         _ => None,
@@ -405,6 +409,12 @@ fn listing_sql(
         }
     };
     Some(sql)
+}
+
+/// Whether a margin's listing of `filter` reads the sets the margin draws from: one note by
+/// id, and a search, have narrower paths of their own.
+fn reads_sets(filter: &ListFilter) -> bool {
+    filter.id.is_none() && filter.text.is_none()
 }
 
 /// The query counting, per passage of `chapter`, the notes `resolved` would show were "my
