@@ -17,10 +17,10 @@ pub trait Dialect: Send + Sync + Debug {
     /// by the trigram indexes. Tombstones may be among them: the caller leaves them out.
     fn notes_matching(&self, sql: &mut Sql, book: &str, text: &str) -> Found;
 
-    /// A query counting, up to `limit`, the rows of the whole library (of every book) that
-    /// the trigram index finds for `terms` in `searched`, where the planner cannot weigh
-    /// that against a walk of the book itself; `None` where it can.
-    fn library_matches(&self, searched: Searched, terms: &[&str], limit: i64) -> Option<Sql>;
+    /// How many rows of the whole library (of every book) the trigram index finds for
+    /// `terms` in `searched`, counted up to `limit` or estimated: neither planner weighs
+    /// that against a walk of the book itself.
+    fn library_matches(&self, searched: Searched, terms: &[&str], limit: i64) -> LibraryMatches;
 
     /// A query returning the rows of `select`, whose columns are `fields`, as one JSON array
     /// text, where decoding that is cheaper than decoding rows; `None` to fetch the rows.
@@ -37,6 +37,15 @@ pub enum Searched {
     Passages,
     /// Notes, for one text ([`Dialect::notes_matching`]).
     Notes,
+}
+
+/// A query for the matches of a search in the whole library ([`Dialect::library_matches`]).
+pub enum LibraryMatches {
+    /// Its one value is their number.
+    Counted(Sql),
+    /// EXPLAIN of a query finding them: the planner's estimate of their number is the
+    /// `rows=` of its first line.
+    Estimated(Sql),
 }
 
 /// Rows a search finds: the `FROM` clause naming them (with their usual alias), and the
@@ -96,7 +105,7 @@ impl Dialect for Sqlite {
         }
     }
 
-    fn library_matches(&self, searched: Searched, terms: &[&str], limit: i64) -> Option<Sql> {
+    fn library_matches(&self, searched: Searched, terms: &[&str], limit: i64) -> LibraryMatches {
         // The index yields its matches in rowid order, one book's among every other's: a
         // word in most notes of the library would be matched and checked everywhere before
         // a page of this book is chosen. Counting stops at `limit`.
@@ -104,7 +113,7 @@ impl Dialect for Sqlite {
             Searched::Passages => ("passages_fts", passages_query(terms)),
             Searched::Notes => ("annotations_fts", notes_query(&terms.concat())),
         };
-        Some(
+        LibraryMatches::Counted(
             Sql::new(format!(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH $1 LIMIT $2) m"
             ))
@@ -177,9 +186,29 @@ impl Dialect for Postgres {
         }
     }
 
-    fn library_matches(&self, _: Searched, _: &[&str], _: i64) -> Option<Sql> {
-        // The planner weighs the trigram index against the book's own indexes.
-        None
+    fn library_matches(&self, searched: Searched, terms: &[&str], _limit: i64) -> LibraryMatches {
+        // A GIN index yields a bitmap of every match in the library before one row is read,
+        // and a count would cost what it is meant to spare. The planner estimates the
+        // matches from ANALYZE's sample of each column; it cannot weigh them against a walk
+        // of the book itself, as a note matches when any of three fields does, a semi-join
+        // it computes whole. EXPLAIN plans a statement with its values even when prepared.
+        let mut sql = Sql::default();
+        let (table, condition) = match searched {
+            Searched::Passages => {
+                let holds: Vec<String> = terms
+                    .iter()
+                    .map(|term| format!("text ILIKE {}", sql.arg(contains_pattern(term))))
+                    .collect();
+                ("passages", holds.join(" AND "))
+            }
+            Searched::Notes => {
+                let pattern = sql.arg(contains_pattern(&terms.concat()));
+                let holds = format!("body ILIKE {pattern} OR exact ILIKE {pattern}");
+                ("annotations", format!("deleted = FALSE AND ({holds})"))
+            }
+        };
+        sql.text = format!("EXPLAIN SELECT 1 FROM {table} WHERE {condition}");
+        LibraryMatches::Estimated(sql)
     }
 
     fn json_page(&self, _select: &str, _fields: &str) -> Option<String> {

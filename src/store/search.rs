@@ -13,7 +13,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use uuid::Uuid;
 
-use super::dialect::Searched;
+use super::dialect::{LibraryMatches, Searched};
 use super::users::User;
 use super::visibility::ReadError;
 use super::{Sql, Store, escape_like};
@@ -28,7 +28,7 @@ pub const MATCH_END: char = '\u{2}';
 const MAX_TERMS: usize = 16;
 
 /// Matches in the whole library from which a search walks the book instead of the index's
-/// matches (on a database whose planner cannot weigh the two; [`Store::reaches_by_index`]).
+/// matches ([`Store::reaches_by_index`]).
 const MANY_MATCHES: i64 = 1_000;
 
 /// Characters of text kept before the first match of a snippet, and after it.
@@ -148,17 +148,33 @@ impl Store {
     /// Whether a search for `terms` in `searched` goes by the trigram index's matches rather
     /// than along the book. The index wins unless the words are in so many rows of the whole
     /// library that a walk of the book, in the listing's order and stopping at a page, reads
-    /// fewer; a database whose planner weighs that itself always asks the index.
+    /// fewer ([`super::dialect::Dialect::library_matches`]).
     pub(super) async fn reaches_by_index(
         &self,
         searched: Searched,
         terms: &[&str],
     ) -> sqlx::Result<bool> {
-        match self.dialect.library_matches(searched, terms, MANY_MATCHES) {
-            Some(count) => Ok(self.db.scalar::<i64>(count).await? < MANY_MATCHES),
-            None => Ok(true),
-        }
+        let matches = match self.dialect.library_matches(searched, terms, MANY_MATCHES) {
+            LibraryMatches::Counted(count) => self.db.scalar::<i64>(count).await?,
+            LibraryMatches::Estimated(explain) => {
+                let plan: Vec<String> = self.db.scalars(explain).await?;
+                plan.first()
+                    .and_then(|line| estimated_rows(line))
+                    .unwrap_or(0)
+            }
+        };
+        Ok(matches < MANY_MATCHES)
     }
+}
+
+/// The rows a line of PostgreSQL's EXPLAIN estimates, as in
+/// `Seq Scan on annotations  (cost=0.00..96456.51 rows=386560 width=4)`.
+fn estimated_rows(line: &str) -> Option<i64> {
+    let (_, rest) = line.split_once(" rows=")?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// `text` around its matches of `needles`, each match between [`MATCH_START`] and
@@ -306,7 +322,16 @@ fn clip(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{MATCH_END, MATCH_START, indexable, search_terms, snippet};
+    use super::{MATCH_END, MATCH_START, estimated_rows, indexable, search_terms, snippet};
+
+    #[test]
+    fn explain_lines_give_their_rows() {
+        let line = "Seq Scan on annotations  (cost=0.00..96456.51 rows=386560 width=4)";
+        assert_eq!(estimated_rows(line), Some(386_560));
+        let line = "Bitmap Heap Scan on passages  (cost=64.03..71.89 rows=2 width=4)";
+        assert_eq!(estimated_rows(line), Some(2));
+        assert_eq!(estimated_rows("Result  (cost=0.00..0.01)"), None);
+    }
 
     #[test]
     fn query_syntax_is_reduced_to_words() {

@@ -56,8 +56,8 @@ impl Raw<'_> {
 impl Store {
     /// The plans the database chooses for what a chapter's margin runs (its listing's first
     /// page and its counts; `Store::margin_queries`), one text per query: EXPLAIN QUERY PLAN's
-    /// lines on SQLite, EXPLAIN's on PostgreSQL. The benchmark checks them for a walk of the
-    /// whole chapter.
+    /// lines on SQLite, EXPLAIN's of the generic plan on PostgreSQL. The benchmark checks
+    /// them for a walk of the whole chapter.
     #[doc(hidden)]
     pub async fn margin_plans(
         &self,
@@ -73,12 +73,51 @@ impl Store {
                 let rows: Vec<(i64, i64, i64, String)> = self.db.fetch_all(sql).await?;
                 rows.into_iter().map(|(.., detail)| detail).collect()
             } else {
-                sql.text = format!("EXPLAIN {}", sql.text);
-                self.db.scalars(sql).await?
+                // PostgreSQL runs these by their generic plan (`Db::fetch_all_planned_once`),
+                // which EXPLAIN of the statement itself would not show: it would plan the
+                // values in. The prepared statement's EXPLAIN EXECUTE shows the one that runs.
+                // By the simple protocol: in the extended one PREPARE's `$n` would be taken
+                // for the protocol's own parameters, and EXECUTE's arguments cannot be those.
+                let mut tx = self.db.begin().await?;
+                let Tx::Postgres(conn) = &mut tx else {
+                    unreachable!("a PostgreSQL store's transaction");
+                };
+                let values: Vec<String> = sql.binds.iter().map(Bind::literal).collect();
+                let explain = format!(
+                    "SET LOCAL plan_cache_mode = force_generic_plan; \
+                     PREPARE margin_plan AS {}; \
+                     EXPLAIN EXECUTE margin_plan({}); \
+                     DEALLOCATE margin_plan",
+                    sql.text,
+                    values.join(", ")
+                );
+                let rows = sqlx::raw_sql(&explain).fetch_all(&mut **conn).await?;
+                let lines = rows
+                    .iter()
+                    .map(|row| sqlx::Row::try_get(row, 0))
+                    .collect::<sqlx::Result<Vec<String>>>()?;
+                tx.commit().await?;
+                lines
             };
             plans.push(lines.join("\n"));
         }
         Ok(plans)
+    }
+}
+
+impl Bind {
+    /// The value as an SQL literal, for a statement that cannot bind it.
+    fn literal(&self) -> String {
+        let text = |value: &str| format!("'{}'", value.replace('\'', "''"));
+        match self {
+            Bind::Text(Some(value)) => text(value),
+            Bind::Int(Some(value)) => value.to_string(),
+            Bind::Bool(Some(value)) => value.to_string(),
+            Bind::Bytes(Some(value)) => text(&format!("\\x{}", hex::encode(value))),
+            Bind::Text(None) | Bind::Int(None) | Bind::Bool(None) | Bind::Bytes(None) => {
+                "NULL".to_owned()
+            }
+        }
     }
 }
 

@@ -118,6 +118,7 @@ impl Store {
                 let page: String = self.db.scalar(sql).await?;
                 json_page(&page, filter.order)
             }
+            None if reads_sets(filter) => self.db.fetch_all_planned_once(sql).await,
             None => self.db.fetch_all(sql).await,
         }
     }
@@ -153,7 +154,7 @@ impl Store {
     ) -> Result<Vec<(String, i64, i64)>, ReadError> {
         let resolved = self.resolve_margin(viewer, book, margin, true).await?;
         let counts: Vec<(String, i64, i64)> = match counts_sql(viewer, book, chapter, &resolved) {
-            Some(sql) => self.db.fetch_all(sql).await?,
+            Some(sql) => self.db.fetch_all_planned_once(sql).await?,
             None => Vec::new(),
         };
         // As for a listing: counts come only from notes on a readable book.
@@ -326,13 +327,14 @@ fn listing_sql(
             // trigram index serves LOWER(…), so PostgreSQL cannot pick one that would
             // scan itself whole for a pattern it holds no trigram of. Tags are matched
             // one by one, not in their JSON text, whose brackets, quotes and commas would
-            // match queries like `[`.
+            // match queries like `[`: counted per note, as PostgreSQL would answer an EXISTS
+            // here from a hash of every matching tag of the library, built first.
             let pattern = sql.arg(contains_pattern(text));
             conditions.push(format!(
                 "(LOWER(COALESCE(s.body, '')) LIKE LOWER({pattern}) ESCAPE '\\' \
                  OR LOWER(s.exact) LIKE LOWER({pattern}) ESCAPE '\\' \
-                 OR EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation_id = s.id \
-                            AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\'))"
+                 OR (SELECT COUNT(*) FROM annotation_tags t WHERE t.annotation_id = s.id \
+                     AND LOWER(t.tag) LIKE LOWER({pattern}) ESCAPE '\\') > 0)"
             ));
         }
     }
