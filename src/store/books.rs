@@ -225,6 +225,9 @@ impl Store {
             }
             Err(err) => return Err(err),
         }
+        if let Some(index) = self.dialect.index_book_passages() {
+            tx.execute(Sql::new(index).bind(&id)).await?;
+        }
         tx.commit().await?;
         Ok(Ok((Stored::Inserted(placement.id), summary)))
     }

@@ -26,6 +26,11 @@ pub trait Dialect: Send + Sync + Debug {
     /// text, where decoding that is cheaper than decoding rows; `None` to fetch the rows.
     fn json_page(&self, select: &str, fields: &str) -> Option<String>;
 
+    /// The statement that indexes the passages of book `$1` once all of them are stored, in
+    /// the transaction that stores them, where the database does not index rows as they are
+    /// inserted.
+    fn index_book_passages(&self) -> Option<&'static str>;
+
     /// The statements, run in one transaction, that bring the planner's statistics up to
     /// date where the database does not keep them itself; none where it does.
     fn refresh_statistics(&self) -> &'static [&'static str];
@@ -130,6 +135,15 @@ impl Dialect for Sqlite {
         ))
     }
 
+    fn index_book_passages(&self) -> Option<&'static str> {
+        // In one statement (migration 0011), in the order they were inserted in, so rowids
+        // ascend: FTS5 writes what it holds to disk whenever a rowid is lower than the last.
+        Some(
+            "INSERT INTO passages_fts (rowid, text) \
+             SELECT rowid, text FROM passages WHERE book_id = $1 ORDER BY chapter, ordinal",
+        )
+    }
+
     fn refresh_statistics(&self) -> &'static [&'static str] {
         // SQLite never analyzes on its own, and without statistics it picks indexes by their
         // shape alone: a count over a chapter walked the whole book's index. 0x10002 analyzes
@@ -214,6 +228,11 @@ impl Dialect for Postgres {
     fn json_page(&self, _select: &str, _fields: &str) -> Option<String> {
         // PostgreSQL streams rows over its protocol, where the aggregate costs more than it
         // saves.
+        None
+    }
+
+    fn index_book_passages(&self) -> Option<&'static str> {
+        // The GIN index on the text follows each INSERT (migration 0010).
         None
     }
 
