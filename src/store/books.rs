@@ -152,7 +152,8 @@ impl Store {
     /// [`crate::epub::parse_streaming`]) and whose [`Summary`] `finish` yields once `parts` is
     /// closed, in one transaction: all of it, or nothing. `finish` failing (the file was
     /// refused) rolls back and returns its error. Up to [`SPOOL_BYTES`] of parts are held
-    /// before the transaction is opened.
+    /// before the transaction is opened. The book's passages are indexed for search last,
+    /// where the database does not index them as they are inserted (SQLite's FTS5).
     pub async fn insert_book_streaming<E>(
         &self,
         placement: Placement<'_>,
