@@ -3,11 +3,13 @@
 
 use crate::common::{TestApp, expect_problem, is_long, note_on, send};
 use reqwest::Client;
+use scholia::store::users::Role;
 use serde_json::{Value, json};
 
 both_databases!(
     a_word_in_many_notes_of_the_library_is_found_along_the_book,
     passages_are_found_by_word_and_marked,
+    passages_stay_found_while_other_books_come_and_go,
     only_visible_annotations_are_found,
     hostile_queries_are_plain_words,
     japanese_passages_are_found_by_short_and_long_words,
@@ -95,6 +97,53 @@ async fn passages_are_found_by_word_and_marked(app: TestApp) {
         &pages,
         &hits.iter().take(4).map(position).collect::<Vec<_>>()
     );
+}
+
+/// A book's passages are indexed with it (on SQLite by one statement once its import has
+/// stored them all): another book imported, then deleted, leaves the first one's matches as
+/// they were, and on SQLite FTS5 finds its index agreeing with the passages it indexes.
+async fn passages_stay_found_while_other_books_come_and_go(app: TestApp) {
+    let (alice, _) = app.book_with_passages("alice.epub").await;
+    let anonymous = app.client();
+    let ids = |found: &Value| {
+        let mut ids: Vec<String> = items(found, "passages")
+            .iter()
+            .map(|hit| hit["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let rabbits = ids(&search(&app, &anonymous, &alice, "rabbit").await);
+    assert!(rabbits.len() > 3, "{rabbits:?}");
+
+    let other = app.import_fixture("metamorphosis-epub2.epub").await;
+    assert!(!ids(&search(&app, &anonymous, &other, "Gregor").await).is_empty());
+    assert!(ids(&search(&app, &anonymous, &alice, "Gregor").await).is_empty());
+    assert_eq!(
+        ids(&search(&app, &anonymous, &alice, "rabbit").await),
+        rabbits
+    );
+
+    let (librarian, _) = app.user_with_role("remover", Role::Librarian).await;
+    let deleted = librarian
+        .delete(app.url(&format!("/api/books/{other}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(
+        ids(&search(&app, &anonymous, &alice, "rabbit").await),
+        rabbits
+    );
+    if app.state.store.raw().is_sqlite() {
+        // Fails with SQLITE_CORRUPT_VTAB if a row is indexed twice, missing, or indexed with
+        // another text than its own (the 1 compares the index with the passages table).
+        app.execute(
+            "INSERT INTO passages_fts (passages_fts, rank) VALUES ('integrity-check', 1)",
+            &[],
+        )
+        .await;
+    }
 }
 
 async fn only_visible_annotations_are_found(app: TestApp) {
