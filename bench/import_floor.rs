@@ -1,7 +1,7 @@
 //! What the importer's work costs at the least, for the import benchmark's CPU target
 //! (results: BENCHMARKS.md, "Import"): for the EPUBs given, the CPU time of inflating their
 //! XHTML documents, and of inflating them and passing each through lol_html once, or through
-//! html5ever's fragment parser once (into rcdom, with the options `src/epub/dom.rs` uses).
+//! the importer's own html5ever parse once (`scholia::epub::parse_fragment`, into rcdom).
 //! The importer does the lol_html pass and two parses per chapter (the second checks that
 //! the sanitized chapter is a fixed point), besides sanitizing, serializing and storing.
 //!
@@ -10,11 +10,6 @@
 //! Prints the median of ROUNDS for each step, in CPU seconds (user + system, this process).
 
 use std::io::Read;
-
-use html5ever::tendril::TendrilSink;
-use html5ever::tree_builder::TreeBuilderOpts;
-use html5ever::{ParseOpts, QualName, local_name, ns};
-use markup5ever_rcdom::RcDom;
 
 /// What is done with each document.
 type Step = fn(&str);
@@ -31,18 +26,7 @@ fn cpu_seconds() -> f64 {
 }
 
 fn parse(html: &str) {
-    let opts = ParseOpts {
-        tree_builder: TreeBuilderOpts {
-            scripting_enabled: true,
-            quirks_mode: html5ever::tree_builder::QuirksMode::NoQuirks,
-            ..TreeBuilderOpts::default()
-        },
-        ..ParseOpts::default()
-    };
-    let context = QualName::new(None, ns!(html), local_name!("div"));
-    let dom =
-        html5ever::parse_fragment(RcDom::default(), opts, context, Vec::new(), true).one(html);
-    std::hint::black_box(dom);
+    std::hint::black_box(scholia::epub::parse_fragment(html));
 }
 
 fn rewrite(html: &str) {

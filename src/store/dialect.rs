@@ -207,21 +207,21 @@ impl Dialect for Postgres {
         // of the book itself, as a note matches when any of three fields does, a semi-join
         // it computes whole. EXPLAIN plans a statement with its values even when prepared.
         let mut sql = Sql::default();
-        let (table, condition) = match searched {
+        let (from, condition) = match searched {
             Searched::Passages => {
-                let holds: Vec<String> = terms
-                    .iter()
-                    .map(|term| format!("text ILIKE {}", sql.arg(contains_pattern(term))))
-                    .collect();
-                ("passages", holds.join(" AND "))
+                let found = self.passages_matching(&mut sql, terms);
+                (found.from, found.condition)
             }
             Searched::Notes => {
                 let pattern = sql.arg(contains_pattern(&terms.concat()));
                 let holds = format!("body ILIKE {pattern} OR exact ILIKE {pattern}");
-                ("annotations", format!("deleted = FALSE AND ({holds})"))
+                (
+                    "annotations".to_owned(),
+                    format!("deleted = FALSE AND ({holds})"),
+                )
             }
         };
-        sql.text = format!("EXPLAIN SELECT 1 FROM {table} WHERE {condition}");
+        sql.text = format!("EXPLAIN SELECT 1 FROM {from} WHERE {condition}");
         LibraryMatches::Estimated(sql)
     }
 
